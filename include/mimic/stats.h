@@ -1,0 +1,88 @@
+/* ----------------------------------------------------------------------------
+  mimic: mimalloc-compatible allocator (MIT license, see LICENSE).
+
+  include/mimic/stats.h: process-wide statistics (internal; defined in src/stats.c).
+
+  The set of statistics is the public X-macro MI_STAT_FIELDS in <mimalloc-stats.h>,
+  so the internal record, the public mi_stats_t, the printed table and the JSON
+  always agree on names. Each field of `_mi_stats_main` is atomic: a count is
+  {total, peak, current}, a counter is {total}.
+
+  Updates happen on slow paths only (OS calls, page and segment transitions), so
+  they use relaxed atomic read-modify-write: counts never lose updates, and TSan
+  sees no race. Readers get a value that may be slightly stale, never torn.
+  This header uses raw <stdatomic.h> memory orders on purpose (all relaxed);
+  the rest of the code uses the named operations of mimic/atomic.h.
+
+  Usage from the core:
+    _mi_stat_increase(&_mi_stats_main.committed, size);
+    _mi_stat_decrease(&_mi_stats_main.committed, size);
+    _mi_stat_counter_increase(&_mi_stats_main.mmap_calls, 1);
+---------------------------------------------------------------------------- */
+#pragma once
+#ifndef MIMIC_STATS_H
+#define MIMIC_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../mimalloc-stats.h"   /* MI_STAT_FIELDS, public mi_stat_count_t / mi_stats_t */
+
+/* Internal, atomic versions of the public mi_stat_count_t / mi_stat_counter_t
+   (the public names belong to <mimalloc-stats.h>, which holds plain int64_t). */
+typedef struct mi_stat_count_atomic_s {
+  _Atomic(int64_t) total;     /* sum of all increases */
+  _Atomic(int64_t) peak;      /* highest `current` seen */
+  _Atomic(int64_t) current;   /* value now */
+} mi_stat_count_atomic_t;
+
+typedef struct mi_stat_counter_atomic_s {
+  _Atomic(int64_t) total;
+} mi_stat_counter_atomic_t;
+
+#define MI_STAT_INTERNAL_COUNT_(name)    mi_stat_count_atomic_t name;
+#define MI_STAT_INTERNAL_COUNTER_(name)  mi_stat_counter_atomic_t name;
+
+/* Fields (see MI_STAT_FIELDS in <mimalloc-stats.h> for their meaning):
+   counts:   reserved, committed, reset, purged, segments, segments_abandoned,
+             segments_cached, pages, pages_abandoned, threads, heaps, huge, large
+   counters: mmap_calls, munmap_calls, commit_calls, decommit_calls, reset_calls,
+             purge_calls, page_searches, pages_extended, pages_retired,
+             pages_reclaimed, segments_reclaimed, delayed_frees, huge_count, large_count */
+typedef struct mi_stats_internal_s {
+  MI_STAT_FIELDS(MI_STAT_INTERNAL_COUNT_, MI_STAT_INTERNAL_COUNTER_)
+} mi_stats_internal_t;
+
+#undef MI_STAT_INTERNAL_COUNT_
+#undef MI_STAT_INTERNAL_COUNTER_
+
+/* The process-wide statistics (src/stats.c). */
+extern mi_stats_internal_t _mi_stats_main;
+
+/* src/stats.c: record the process start time (called once at process init). */
+void _mi_stats_init(void);
+
+/* Add `n` to a count: current and total grow; peak follows current. */
+static inline void _mi_stat_increase(mi_stat_count_atomic_t* s, size_t n) {
+  const int64_t amount = (int64_t)n;
+  const int64_t now = atomic_fetch_add_explicit(&s->current, amount, memory_order_relaxed) + amount;
+  atomic_fetch_add_explicit(&s->total, amount, memory_order_relaxed);
+  int64_t peak = atomic_load_explicit(&s->peak, memory_order_relaxed);
+  while (now > peak &&
+         !atomic_compare_exchange_weak_explicit(&s->peak, &peak, now,
+                                                memory_order_relaxed, memory_order_relaxed)) {
+    /* `peak` was reloaded by the failed exchange; retry while we are still higher */
+  }
+}
+
+/* Subtract `n` from a count's current value (total and peak are unchanged). */
+static inline void _mi_stat_decrease(mi_stat_count_atomic_t* s, size_t n) {
+  atomic_fetch_sub_explicit(&s->current, (int64_t)n, memory_order_relaxed);
+}
+
+/* Add `n` to an event counter. */
+static inline void _mi_stat_counter_increase(mi_stat_counter_atomic_t* s, size_t n) {
+  atomic_fetch_add_explicit(&s->total, (int64_t)n, memory_order_relaxed);
+}
+
+#endif /* MIMIC_STATS_H */

@@ -1,0 +1,259 @@
+/* mimic: the allocation API — malloc family, zero-initialising and re-allocating variants, usable
+   sizes and string duplication. The small fast path is: thread-local heap, direct page table,
+   pop the page's free list, count. */
+#include "mimic/internal.h"
+#include <limits.h>
+#include <stdlib.h>
+
+/* ---- core paths ---- */
+
+void* _mi_page_malloc_zero(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
+  mi_block_t* const block = page->free;
+  if (mi_unlikely(block == NULL)) return _mi_malloc_generic(heap, size, zero, 0);
+  page->free = mi_block_next(page, block);
+  page->used++;
+  if (mi_unlikely(zero)) {
+    if (page->is_zero_init) block->next = NULL;   // fresh OS memory: only the link word is dirty
+    else memset(block, 0, page->block_size);      // the whole block: realloc-zero relies on the tail
+  }
+  mi_track_malloc(block, size, zero);
+  return block;
+}
+
+static inline void* mi_heap_malloc_small_zero(mi_heap_t* heap, size_t size, bool zero) {
+  mi_page_t* const page = heap->pages_free_direct[(size + MI_MAX_ALIGN_SIZE - 1) / MI_MAX_ALIGN_SIZE];
+  return _mi_page_malloc_zero(heap, page, size, zero);
+}
+
+// Sizes above the direct table: the first page of the size class queue, else the generic path.
+static inline void* mi_heap_malloc_medium_zero(mi_heap_t* heap, size_t size, bool zero) {
+  if (mi_likely(size <= MI_LARGE_OBJ_SIZE_MAX)) {
+    mi_page_t* const page = heap->pages[_mi_bin(size)].first;
+    if (mi_likely(page != NULL && page->free != NULL)) return _mi_page_malloc_zero(heap, page, size, zero);
+  }
+  return _mi_malloc_generic(heap, size, zero, 0);
+}
+
+void* _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
+  if (mi_likely(size <= MI_SMALL_SIZE_MAX_)) return mi_heap_malloc_small_zero(heap, size, zero);
+  if (huge_alignment > 0) return _mi_malloc_generic(heap, size, zero, huge_alignment);
+  return mi_heap_malloc_medium_zero(heap, size, zero);
+}
+
+void* _mi_heap_malloc_zero(mi_heap_t* heap, size_t size, bool zero) {
+  return _mi_heap_malloc_zero_ex(heap, size, zero, 0);
+}
+
+// Heap-API entry: the v2 rule is that a heap allocates only on its own thread.
+static inline bool mi_heap_ok(mi_heap_t* heap) {
+  if (mi_likely(heap != NULL && heap->thread_id == _mi_prim_thread_id())) return true;
+  return _mi_heap_check_thread(heap);
+}
+
+/* ---- malloc family ---- */
+
+void* mi_malloc(size_t size) mi_attr_noexcept {
+  mi_heap_t* const heap = mi_prim_get_default_heap();
+  if (mi_likely(size <= MI_SMALL_SIZE_MAX_)) return mi_heap_malloc_small_zero(heap, size, false);
+  return mi_heap_malloc_medium_zero(heap, size, false);
+}
+
+void* mi_malloc_small(size_t size) mi_attr_noexcept {
+  if (mi_unlikely(size > MI_SMALL_SIZE_MAX_)) return mi_malloc(size);
+  return mi_heap_malloc_small_zero(mi_prim_get_default_heap(), size, false);
+}
+void* mi_zalloc_small(size_t size) mi_attr_noexcept {
+  return _mi_heap_malloc_zero(mi_prim_get_default_heap(), size, true);
+}
+void* mi_zalloc(size_t size) mi_attr_noexcept {
+  return _mi_heap_malloc_zero(mi_prim_get_default_heap(), size, true);
+}
+
+void* mi_heap_malloc(mi_heap_t* heap, size_t size) mi_attr_noexcept {
+  if (!mi_heap_ok(heap)) return NULL;
+  return _mi_heap_malloc_zero(heap, size, false);
+}
+void* mi_heap_malloc_small(mi_heap_t* heap, size_t size) mi_attr_noexcept { return mi_heap_malloc(heap, size); }
+void* mi_heap_zalloc(mi_heap_t* heap, size_t size) mi_attr_noexcept {
+  if (!mi_heap_ok(heap)) return NULL;
+  return _mi_heap_malloc_zero(heap, size, true);
+}
+void* mi_heap_zalloc_small(mi_heap_t* heap, size_t size) mi_attr_noexcept { return mi_heap_zalloc(heap, size); }
+
+void* mi_heap_calloc(mi_heap_t* heap, size_t count, size_t size) mi_attr_noexcept {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return mi_heap_zalloc(heap, total);
+}
+void* mi_calloc(size_t count, size_t size) mi_attr_noexcept {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return _mi_heap_malloc_zero(mi_prim_get_default_heap(), total, true);
+}
+
+void* mi_heap_mallocn(mi_heap_t* heap, size_t count, size_t size) mi_attr_noexcept {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return mi_heap_malloc(heap, total);
+}
+void* mi_mallocn(size_t count, size_t size) mi_attr_noexcept {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return mi_malloc(total);
+}
+
+/* ---- usable size ---- */
+
+static size_t mi_usable_size_of(const void* p, const char* msg) {
+  mi_segment_t* segment = _mi_checked_ptr_segment(p, msg);
+  if (segment == NULL) return 0;
+  const mi_page_t* page = _mi_segment_page_of(segment, p);
+  if (segment->capacity == 1) page = &segment->pages[0];
+  if (mi_likely(!mi_page_has_aligned(page))) return page->block_size;
+  const mi_block_t* block = _mi_page_ptr_unalign(page, p);
+  return page->block_size - (size_t)((const uint8_t*)p - (const uint8_t*)block);
+}
+
+size_t mi_usable_size(const void* p) mi_attr_noexcept { return mi_usable_size_of(p, "mi_usable_size"); }
+
+void* mi_umalloc(size_t size, size_t* block_size) mi_attr_noexcept {
+  void* p = mi_malloc(size);
+  if (block_size != NULL) *block_size = (p == NULL ? 0 : mi_usable_size(p));
+  return p;
+}
+void* mi_ucalloc(size_t count, size_t size, size_t* block_size) mi_attr_noexcept {
+  void* p = mi_calloc(count, size);
+  if (block_size != NULL) *block_size = (p == NULL ? 0 : mi_usable_size(p));
+  return p;
+}
+void* mi_umalloc_small(size_t size, size_t* block_size) mi_attr_noexcept { return mi_umalloc(size, block_size); }
+void* mi_uzalloc_small(size_t size, size_t* block_size) mi_attr_noexcept {
+  void* p = mi_zalloc_small(size);
+  if (block_size != NULL) *block_size = (p == NULL ? 0 : mi_usable_size(p));
+  return p;
+}
+void mi_ufree(void* p, size_t* block_size) mi_attr_noexcept {
+  if (block_size != NULL) *block_size = (p == NULL ? 0 : mi_usable_size(p));
+  mi_free(p);
+}
+
+void mi_free_small(void* p) mi_attr_noexcept { mi_free(p); }
+
+size_t mi_good_size(size_t size) mi_attr_noexcept {
+  if (size <= MI_LARGE_OBJ_SIZE_MAX) return _mi_bin_size(_mi_bin(size));
+  if (size > MI_MAX_ALLOC_SIZE) return size;
+  return _mi_align_up(size, _mi_os_page_size());
+}
+
+/* ---- realloc ---- */
+
+void* mi_expand(void* p, size_t newsize) mi_attr_noexcept {
+  if (p == NULL) return NULL;
+  size_t size = mi_usable_size(p);
+  if (newsize > size) return NULL;
+  return p;
+}
+
+void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero) {
+  if (p == NULL) return _mi_heap_malloc_zero(heap, newsize, zero);
+  size_t size = mi_usable_size_of(p, "mi_realloc");
+  if (size == 0 && _mi_checked_ptr_segment(p, NULL) == NULL) return NULL;   // not ours: reported
+  // stay in place when the block still fits and is not wasting more than half of it
+  if (newsize <= size && newsize >= (size / 2) && newsize > 0) return p;
+  void* newp = _mi_heap_malloc_zero(heap, newsize, false);
+  if (mi_likely(newp != NULL)) {
+    // the old block's bytes past the caller's data are zero when it came from a zeroing call
+    // (those zero whole blocks), so clearing from the old usable size on is enough
+    if (zero && newsize > size) memset((uint8_t*)newp + size, 0, newsize - size);
+    memcpy(newp, p, (newsize > size ? size : newsize));
+    mi_free(p);
+  }
+  return newp;
+}
+
+void* mi_heap_realloc(mi_heap_t* heap, void* p, size_t newsize) mi_attr_noexcept {
+  if (!mi_heap_ok(heap)) return NULL;
+  return _mi_heap_realloc_zero(heap, p, newsize, false);
+}
+void* mi_heap_reallocn(mi_heap_t* heap, void* p, size_t count, size_t size) mi_attr_noexcept {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return mi_heap_realloc(heap, p, total);
+}
+void* mi_heap_reallocf(mi_heap_t* heap, void* p, size_t newsize) mi_attr_noexcept {
+  void* newp = mi_heap_realloc(heap, p, newsize);
+  if (newp == NULL && p != NULL) mi_free(p);
+  return newp;
+}
+void* mi_heap_rezalloc(mi_heap_t* heap, void* p, size_t newsize) mi_attr_noexcept {
+  if (!mi_heap_ok(heap)) return NULL;
+  return _mi_heap_realloc_zero(heap, p, newsize, true);
+}
+void* mi_heap_recalloc(mi_heap_t* heap, void* p, size_t count, size_t size) mi_attr_noexcept {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return mi_heap_rezalloc(heap, p, total);
+}
+
+void* mi_realloc(void* p, size_t newsize) mi_attr_noexcept {
+  return _mi_heap_realloc_zero(mi_prim_get_default_heap(), p, newsize, false);
+}
+void* mi_reallocn(void* p, size_t count, size_t size) mi_attr_noexcept {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return mi_realloc(p, total);
+}
+void* mi_reallocf(void* p, size_t newsize) mi_attr_noexcept {
+  void* newp = mi_realloc(p, newsize);
+  if (newp == NULL && p != NULL) mi_free(p);
+  return newp;
+}
+void* mi_rezalloc(void* p, size_t newsize) mi_attr_noexcept {
+  return _mi_heap_realloc_zero(mi_prim_get_default_heap(), p, newsize, true);
+}
+void* mi_recalloc(void* p, size_t count, size_t size) mi_attr_noexcept {
+  size_t total;
+  if (mi_count_size_overflow(count, size, &total)) { errno = ENOMEM; return NULL; }
+  return mi_rezalloc(p, total);
+}
+void* mi_urealloc(void* p, size_t newsize, size_t* block_size_pre, size_t* block_size_post) mi_attr_noexcept {
+  if (block_size_pre != NULL) *block_size_pre = (p == NULL ? 0 : mi_usable_size(p));
+  void* newp = mi_realloc(p, newsize);
+  if (block_size_post != NULL) *block_size_post = (newp == NULL ? 0 : mi_usable_size(newp));
+  return newp;
+}
+
+/* ---- strings ---- */
+
+char* mi_heap_strdup(mi_heap_t* heap, const char* s) mi_attr_noexcept {
+  if (s == NULL) return NULL;
+  size_t len = strlen(s);
+  char* t = (char*)mi_heap_malloc(heap, len + 1);
+  if (t == NULL) return NULL;
+  memcpy(t, s, len + 1);
+  return t;
+}
+char* mi_strdup(const char* s) mi_attr_noexcept { return mi_heap_strdup(mi_prim_get_default_heap_init(), s); }
+
+char* mi_heap_strndup(mi_heap_t* heap, const char* s, size_t n) mi_attr_noexcept {
+  if (s == NULL) return NULL;
+  const char* end = (const char*)memchr(s, 0, n);
+  size_t len = (end == NULL ? n : (size_t)(end - s));
+  char* t = (char*)mi_heap_malloc(heap, len + 1);
+  if (t == NULL) return NULL;
+  memcpy(t, s, len);
+  t[len] = 0;
+  return t;
+}
+char* mi_strndup(const char* s, size_t n) mi_attr_noexcept { return mi_heap_strndup(mi_prim_get_default_heap_init(), s, n); }
+
+char* mi_heap_realpath(mi_heap_t* heap, const char* fname, char* resolved_name) mi_attr_noexcept {
+  if (resolved_name != NULL) return realpath(fname, resolved_name);
+  char buf[PATH_MAX + 1];
+  char* rname = realpath(fname, buf);
+  if (rname == NULL) return NULL;
+  return mi_heap_strdup(heap, rname);
+}
+char* mi_realpath(const char* fname, char* resolved_name) mi_attr_noexcept {
+  return mi_heap_realpath(mi_prim_get_default_heap_init(), fname, resolved_name);
+}

@@ -1,0 +1,157 @@
+/* mimic: freeing blocks.
+
+   Fast path (the owner frees an ordinary block): mask the pointer to its segment, check the segment
+   map bit (foreign pointers and NULL fall out here), index the page, compare the owner with the
+   current thread id, push on `local_free`. Everything else is out of line. */
+#include "mimic/internal.h"
+
+bool _mi_free_foreign(void* p);   // alloc-override.c: hands back pointers we never allocated
+
+mi_block_t* _mi_page_ptr_unalign(const mi_page_t* page, const void* p) {
+  // page_start and block_size are immutable while the block is live: safe from any thread (#865)
+  uintptr_t diff = (uintptr_t)p - (uintptr_t)page->page_start;
+  uintptr_t adjust = (page->reserved <= 1 ? diff : diff % page->block_size);
+  return (mi_block_t*)((uintptr_t)p - adjust);
+}
+
+/* ---- the owner's free ---- */
+
+static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block) {
+  mi_track_free(block);
+  mi_block_set_next(page, block, page->local_free);
+  page->local_free = block;
+  page->used--;
+  if (mi_unlikely(mi_page_is_in_full(page))) _mi_page_unfull(page);
+  if (mi_unlikely(page->used == 0)) _mi_page_retire(page);
+}
+
+/* ---- another thread's free ---- */
+
+void _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* block) {
+  if (mi_unlikely(mi_atomic_load_acquire(&segment->thread_id) == 0) && mi_option_is_enabled(mi_option_abandoned_reclaim_on_free)) {
+    // the owner exited: adopt its segment, then this is a local free
+    mi_heap_t* heap = mi_prim_get_default_heap();
+    if (!mi_heap_is_initialized(heap) && !_mi_thread_is_done()) heap = _mi_heap_init_thread();
+    if (heap != NULL && mi_heap_is_initialized(heap) && _mi_segment_reclaim_on_free(segment, heap)) {
+      mi_free_block_local(page, block);
+      return;
+    }
+  }
+  mi_track_free(block);
+  uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
+  uintptr_t tfx;
+  bool use_delayed;
+  do {
+    use_delayed = (mi_tf_delayed(tf) == MI_USE_DELAYED_FREE);
+    if (mi_unlikely(use_delayed)) {
+      tfx = mi_tf_make(mi_tf_block(tf), MI_DELAYED_FREEING);   // claim the right to announce
+    }
+    else {
+      mi_block_set_next(page, block, mi_tf_block(tf));
+      tfx = mi_tf_make(block, mi_tf_delayed(tf));
+    }
+  } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
+
+  if (mi_unlikely(use_delayed)) {
+    // The page is in its owner's full queue: put the block on the owner heap's delayed list so the
+    // owner notices without polling full pages. The heap stays valid while we are DELAYED_FREEING:
+    // the owner waits for that state to end before it unlinks or deletes anything.
+    mi_heap_t* heap = (mi_heap_t*)mi_atomic_load_acquire(&page->xheap);
+    if (heap != NULL) {
+      uintptr_t dfree = mi_atomic_load_relaxed(&heap->thread_delayed_free);
+      do { block->next = (mi_block_t*)dfree; }
+      while (!mi_atomic_cas_weak_release(&heap->thread_delayed_free, &dfree, (uintptr_t)block));
+    }
+    tf = mi_atomic_load_relaxed(&page->xthread_free);
+    do {
+      tfx = mi_tf_make(mi_tf_block(tf), MI_NO_DELAYED_FREE);
+    } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
+    if (heap == NULL) {
+      // cannot happen while the protocol holds; never lose the block
+      tf = mi_atomic_load_relaxed(&page->xthread_free);
+      do { mi_block_set_next(page, block, mi_tf_block(tf)); tfx = mi_tf_make(block, mi_tf_delayed(tf)); }
+      while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
+    }
+  }
+}
+
+// Owner side of a delayed free: false if the announcing thread has not finished yet.
+bool _mi_free_delayed_block_ok(mi_block_t* block) {
+  mi_segment_t* segment = _mi_ptr_segment(block);
+  mi_page_t* page = _mi_segment_page_of(segment, block);
+  if (!_mi_page_try_use_delayed_free(page, MI_NO_DELAYED_FREE, false)) return false;
+  _mi_page_free_collect(page, false);
+  mi_free_block_local(page, block);
+  return true;
+}
+
+void _mi_free_delayed_block(mi_block_t* block) { (void)_mi_free_delayed_block_ok(block); }
+
+/* ---- the generic and invalid paths ---- */
+
+static mi_decl_noinline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, void* p) {
+  mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_ptr_unalign(page, p) : (mi_block_t*)p);
+  if (mi_atomic_load_relaxed(&segment->thread_id) == _mi_prim_thread_id()) mi_free_block_local(page, block);
+  else _mi_free_block_mt(page, segment, block);
+}
+
+// The map says `p` is not at a segment start: NULL, inside a huge segment, or not ours at all.
+static mi_decl_noinline void mi_free_slow(void* p) {
+  if (p == NULL) return;
+  mi_segment_t* segment = _mi_segment_of_interior(p);
+  if (segment != NULL) {
+    mi_page_t* page = &segment->pages[0];
+    if (segment->capacity == 1 && page->segment_in_use && (uint8_t*)p >= page->page_start) {
+      mi_free_generic(segment, page, p);
+      return;
+    }
+  }
+  if (_mi_free_foreign(p)) return;
+  _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not allocated by mimic; ignored)\n", p);
+}
+
+#if (MI_DEBUG > 0)
+static bool mi_free_check_block(mi_segment_t* segment, mi_page_t* page, const void* p) {
+  if (segment->cookie != ((uintptr_t)segment ^ _mi_process_key)) {
+    _mi_error_message(EFAULT, "mi_free: corrupted segment header for pointer %p\n", p);
+    return false;
+  }
+  if (!page->segment_in_use || (uint8_t*)p < page->page_start ||
+      (uint8_t*)p >= page->page_start + (size_t)page->reserved * page->block_size) {
+    _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not in an allocated page)\n", p);
+    return false;
+  }
+  if (!mi_page_has_aligned(page) && (((uintptr_t)p - (uintptr_t)page->page_start) % page->block_size) != 0) {
+    _mi_error_message(EINVAL, "mi_free: invalid pointer %p (not the start of a block)\n", p);
+    return false;
+  }
+  return true;
+}
+#endif
+
+void mi_free(void* p) mi_attr_noexcept {
+  mi_segment_t* const segment = _mi_ptr_segment(p);
+  if (mi_unlikely(!_mi_segment_map_is_segment(segment))) { mi_free_slow(p); return; }
+  mi_page_t* const page = _mi_segment_page_of(segment, p);
+#if (MI_DEBUG > 0)
+  if (!mi_free_check_block(segment, page, p)) return;
+#endif
+  if (mi_likely(mi_atomic_load_relaxed(&segment->thread_id) == _mi_prim_thread_id() && mi_page_flags(page) == 0)) {
+    mi_block_t* const block = (mi_block_t*)p;
+    mi_track_free(block);
+    mi_block_set_next(page, block, page->local_free);
+    page->local_free = block;
+    if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
+    return;
+  }
+  mi_free_generic(segment, page, p);
+}
+
+/* Look up the segment of a pointer we may not own: NULL if it is not ours. */
+mi_segment_t* _mi_checked_ptr_segment(const void* p, const char* msg) {
+  if (p == NULL) return NULL;
+  mi_segment_t* segment = _mi_ptr_segment(p);
+  if (!_mi_segment_map_is_segment(segment)) segment = _mi_segment_of_interior(p);
+  if (segment == NULL && msg != NULL) _mi_error_message(EINVAL, "%s: invalid pointer %p\n", msg, p);
+  return segment;
+}

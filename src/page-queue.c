@@ -1,0 +1,100 @@
+/* mimic: size classes (bins) and the heap's page queues.
+   Each heap keeps one doubly-linked queue of pages per bin, plus a queue for huge pages and one for
+   full pages. The first page of the small bins is mirrored in `pages_free_direct`, the table that
+   makes the small malloc fast path a single indexed load. */
+#include "mimic/internal.h"
+
+/* Bins: 1..16 are exact multiples of 16 bytes (16..256); from there 8 bins per power of two.
+   bin(size) for size in (2^b, 2^(b+1)]: 17 + 8*(b-8) + ((size-1) >> (b-3) & 7). */
+size_t _mi_bin(size_t size) {
+  if (size <= MI_BIN_EXACT_MAX) return (size <= 16 ? 1 : (size + 15) >> 4);
+  if (size > MI_LARGE_OBJ_SIZE_MAX) return MI_BIN_HUGE;
+  uintptr_t w = size - 1;
+  size_t b = mi_bsr(w);                 // >= 8
+  return MI_BIN_EXACT_COUNT + 1 + 8 * (b - 8) + ((w >> (b - 3)) & 7);
+}
+
+size_t _mi_bin_size(size_t bin) {
+  if (bin <= MI_BIN_EXACT_COUNT) return bin * 16;
+  if (bin >= MI_BIN_HUGE) return MI_LARGE_OBJ_SIZE_MAX + 1;
+  size_t k = bin - (MI_BIN_EXACT_COUNT + 1);
+  size_t b = 8 + k / 8;
+  return ((size_t)1 << b) + ((k % 8) + 1) * ((size_t)1 << (b - 3));
+}
+
+void _mi_page_queue_init_all(mi_heap_t* heap) {
+  for (size_t bin = 0; bin <= MI_BIN_FULL; bin++) {
+    heap->pages[bin].first = NULL;
+    heap->pages[bin].last = NULL;
+    heap->pages[bin].block_size = (bin == 0 ? 16 : _mi_bin_size(bin));
+  }
+  heap->pages[MI_BIN_FULL].block_size = MI_LARGE_OBJ_SIZE_MAX + 2;
+}
+
+static bool mi_page_queue_is_full(const mi_page_queue_t* pq) { return pq->block_size == MI_LARGE_OBJ_SIZE_MAX + 2; }
+static bool mi_page_queue_is_huge(const mi_page_queue_t* pq) { return pq->block_size == MI_LARGE_OBJ_SIZE_MAX + 1; }
+
+mi_page_queue_t* _mi_page_queue_of(mi_heap_t* heap, const mi_page_t* page) {
+  if (mi_page_is_in_full(page)) return &heap->pages[MI_BIN_FULL];
+  if (mi_page_is_huge(page)) return &heap->pages[MI_BIN_HUGE];
+  return &heap->pages[_mi_bin(page->block_size)];
+}
+
+
+
+/* Keep pages_free_direct in sync with the first page of the small bins. Slot s serves sizes
+   (16(s-1), 16s]; slot 0 serves size 0. */
+void _mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_queue_t* pq) {
+  size_t size = pq->block_size;
+  if (size > MI_SMALL_SIZE_MAX_ || mi_page_queue_is_full(pq) || mi_page_queue_is_huge(pq)) return;
+  mi_page_t* page = (pq->first != NULL ? pq->first : &_mi_page_empty);
+  size_t slot = size >> 4;
+  if (heap->pages_free_direct[slot] == page) return;
+  // the previous bin's size bounds the slots this bin serves
+  size_t bin = (size_t)(pq - heap->pages);
+  size_t start = (bin <= 1 ? 0 : (_mi_bin_size(bin - 1) >> 4) + 1);
+  for (size_t s = start; s <= slot; s++) heap->pages_free_direct[s] = page;
+}
+
+void _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page) {
+  if (page->prev != NULL) page->prev->next = page->next;
+  if (page->next != NULL) page->next->prev = page->prev;
+  if (page == pq->last) pq->last = page->prev;
+  if (page == pq->first) {
+    pq->first = page->next;
+    _mi_heap_queue_first_update(heap, pq);
+  }
+  page->next = NULL;
+  page->prev = NULL;
+  heap->page_count--;
+}
+
+void _mi_page_queue_push(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page) {
+  page->prev = pq->last;
+  page->next = NULL;
+  if (pq->last != NULL) pq->last->next = page;
+  pq->last = page;
+  if (pq->first == NULL) {
+    pq->first = page;
+    _mi_heap_queue_first_update(heap, pq);
+  }
+  mi_page_set_flag(page, MI_PAGE_FLAG_IN_FULL, mi_page_queue_is_full(pq));
+  heap->page_count++;
+}
+
+void _mi_page_queue_push_front(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page) {
+  page->prev = NULL;
+  page->next = pq->first;
+  if (pq->first != NULL) pq->first->prev = page;
+  else pq->last = page;
+  pq->first = page;
+  _mi_heap_queue_first_update(heap, pq);
+  mi_page_set_flag(page, MI_PAGE_FLAG_IN_FULL, mi_page_queue_is_full(pq));
+  heap->page_count++;
+}
+
+void _mi_page_queue_move_to_front(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page) {
+  if (pq->first == page) return;
+  _mi_page_queue_remove(heap, pq, page);
+  _mi_page_queue_push_front(heap, pq, page);
+}

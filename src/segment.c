@@ -1,0 +1,522 @@
+/* mimic: segments — carving pages, the segment cache, purging free pages, and abandoning/reclaiming
+   the segments of exited threads.
+
+   A segment is MI_SEGMENT_SIZE bytes aligned to its size (huge segments: larger, one page) and is
+   owned by one thread (`thread_id`). Small and medium segments with a free page sit in the owning
+   thread's free queue. When a thread exits, segments with live blocks are *abandoned* (thread_id 0,
+   put on a global list) and later *reclaimed* by a thread that needs pages or frees into them. */
+#include "mimic/internal.h"
+
+/* ------------------------------------------------------------------------------------------------
+   Geometry
+------------------------------------------------------------------------------------------------ */
+
+static size_t mi_segment_info_size(size_t capacity) {
+  size_t size = sizeof(mi_segment_t) + (capacity - 1) * sizeof(mi_page_t);
+  return _mi_align_up(size, _mi_os_page_size());   // page 0 starts on an OS page: it can be purged alone
+}
+
+size_t _mi_segment_page_size(const mi_segment_t* segment, const mi_page_t* page) {
+  (void)page;
+  if (segment->capacity > 1) return (size_t)1 << segment->page_shift;
+  return segment->segment_size;
+}
+
+uint8_t* _mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* page, size_t* size) {
+  uint8_t* start;
+  size_t psize;
+  if (segment->capacity > 1) {
+    psize = (size_t)1 << segment->page_shift;
+    start = (uint8_t*)segment + (size_t)page->page_index * psize;
+    if (page->page_index == 0) { start += segment->page0_offset; psize -= segment->page0_offset; }
+  }
+  else {
+    start = (uint8_t*)segment + segment->page0_offset;
+    psize = segment->segment_size - segment->page0_offset;
+  }
+  if (size != NULL) *size = psize;
+  return start;
+}
+
+/* ------------------------------------------------------------------------------------------------
+   Segment cache: recently freed segments stay mapped for `purge_delay` ms so a program that frees
+   and re-allocates (large blocks especially) does not pay for unmapping and page faults each round.
+------------------------------------------------------------------------------------------------ */
+
+#define MI_CACHE_MAX_ENTRIES  16
+#define MI_CACHE_MAX_BYTES    (64 * MI_MiB)
+#define MI_CACHE_MAX_SEGMENT  (32 * MI_MiB)
+
+typedef struct mi_cache_entry_s {
+  mi_segment_t* segment;
+  mi_memid_t    memid;
+  size_t        size;
+  int64_t       expire;
+} mi_cache_entry_t;
+
+static mi_lock_t        mi_cache_lock;
+static mi_cache_entry_t mi_cache[MI_CACHE_MAX_ENTRIES];
+static size_t           mi_cache_count;
+static size_t           mi_cache_bytes;
+static mi_atomic(size_t) mi_cache_count_hint;   // read without the lock to skip empty-cache work
+
+static long mi_purge_delay(void) { return mi_option_get(mi_option_purge_delay); }
+
+// Unmap expired entries (all if `force`); called with the lock held; returns entries to unmap.
+static size_t mi_cache_take_expired(bool force, int64_t now, mi_cache_entry_t* out) {
+  size_t n = 0;
+  for (size_t i = 0; i < mi_cache_count; ) {
+    if (force || mi_cache[i].expire <= now) {
+      out[n++] = mi_cache[i];
+      mi_cache_bytes -= mi_cache[i].size;
+      mi_cache[i] = mi_cache[--mi_cache_count];
+    }
+    else i++;
+  }
+  mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
+  return n;
+}
+
+static void mi_cache_release(mi_cache_entry_t* entries, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    _mi_stat_decrease(&_mi_stats_main.segments_cached, 1);
+    _mi_os_free(entries[i].segment, entries[i].size, entries[i].memid);
+  }
+}
+
+void _mi_segment_cache_collect(bool force) {
+  if (mi_atomic_load_relaxed(&mi_cache_count_hint) == 0) return;
+  mi_cache_entry_t expired[MI_CACHE_MAX_ENTRIES];
+  int64_t now = _mi_prim_clock_now();
+  _mi_prim_lock_acquire(&mi_cache_lock);
+  size_t n = mi_cache_take_expired(force, now, expired);
+  _mi_prim_lock_release(&mi_cache_lock);
+  mi_cache_release(expired, n);
+}
+
+static bool mi_cache_push(mi_segment_t* segment, size_t size, mi_memid_t memid) {
+  long delay = mi_purge_delay();
+  if (delay == 0 || size > MI_CACHE_MAX_SEGMENT || memid.base != (void*)segment || memid.size != size) return false;
+  mi_cache_entry_t expired[MI_CACHE_MAX_ENTRIES + 1];
+  size_t n = 0;
+  int64_t now = _mi_prim_clock_now();
+  bool pushed = false;
+  _mi_prim_lock_acquire(&mi_cache_lock);
+  n = mi_cache_take_expired(false, now, expired);
+  // make room by evicting the oldest entries
+  while (mi_cache_count > 0 && (mi_cache_count >= MI_CACHE_MAX_ENTRIES || mi_cache_bytes + size > MI_CACHE_MAX_BYTES)) {
+    size_t oldest = 0;
+    for (size_t i = 1; i < mi_cache_count; i++) if (mi_cache[i].expire < mi_cache[oldest].expire) oldest = i;
+    expired[n++] = mi_cache[oldest];
+    mi_cache_bytes -= mi_cache[oldest].size;
+    mi_cache[oldest] = mi_cache[--mi_cache_count];
+    if (n >= MI_CACHE_MAX_ENTRIES) break;
+  }
+  if (mi_cache_count < MI_CACHE_MAX_ENTRIES && mi_cache_bytes + size <= MI_CACHE_MAX_BYTES) {
+    mi_cache_entry_t* e = &mi_cache[mi_cache_count++];
+    e->segment = segment; e->memid = memid; e->size = size;
+    e->expire = (delay < 0 ? INT64_MAX : now + delay);
+    mi_cache_bytes += size;
+    pushed = true;
+  }
+  mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
+  _mi_prim_lock_release(&mi_cache_lock);
+  mi_cache_release(expired, n);
+  if (pushed) _mi_stat_increase(&_mi_stats_main.segments_cached, 1);
+  return pushed;
+}
+
+// Take a cached segment of at least `size` bytes; a larger one is trimmed to fit (its tail unmapped).
+static mi_segment_t* mi_cache_pop(size_t size, mi_memid_t* memid) {
+  if (mi_atomic_load_relaxed(&mi_cache_count_hint) == 0) return NULL;
+  mi_segment_t* segment = NULL;
+  size_t found_size = 0;
+  _mi_prim_lock_acquire(&mi_cache_lock);
+  size_t best = SIZE_MAX;
+  for (size_t i = 0; i < mi_cache_count; i++) {
+    if (mi_cache[i].size >= size && (best == SIZE_MAX || mi_cache[i].size < mi_cache[best].size)) best = i;
+  }
+  if (best != SIZE_MAX) {
+    segment = mi_cache[best].segment;
+    *memid = mi_cache[best].memid;
+    found_size = mi_cache[best].size;
+    mi_cache_bytes -= found_size;
+    mi_cache[best] = mi_cache[--mi_cache_count];
+  }
+  mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
+  _mi_prim_lock_release(&mi_cache_lock);
+  if (segment == NULL) return NULL;
+  _mi_stat_decrease(&_mi_stats_main.segments_cached, 1);
+  if (found_size > size) {
+    mi_memid_t tail = *memid;
+    tail.base = (uint8_t*)segment + size;
+    tail.size = found_size - size;
+    _mi_os_free(tail.base, tail.size, tail);
+    memid->size = size;
+  }
+  memid->is_zero = false;
+  return segment;
+}
+
+/* ------------------------------------------------------------------------------------------------
+   Allocating and freeing segments
+------------------------------------------------------------------------------------------------ */
+
+static mi_segment_queue_t* mi_segment_free_queue(mi_page_kind_t kind, mi_tld_t* tld) {
+  if (kind == MI_PAGE_SMALL) return &tld->small_free;
+  if (kind == MI_PAGE_MEDIUM) return &tld->medium_free;
+  return NULL;
+}
+
+static void mi_segment_queue_remove(mi_segment_queue_t* q, mi_segment_t* segment) {
+  if (segment->prev != NULL) segment->prev->next = segment->next;
+  if (segment->next != NULL) segment->next->prev = segment->prev;
+  if (segment == q->first) q->first = segment->next;
+  if (segment == q->last) q->last = segment->prev;
+  segment->next = segment->prev = NULL;
+}
+
+static void mi_segment_queue_push(mi_segment_queue_t* q, mi_segment_t* segment) {
+  segment->next = NULL;
+  segment->prev = q->last;
+  if (q->last != NULL) q->last->next = segment;
+  else q->first = segment;
+  q->last = segment;
+}
+
+static void mi_segment_remove_from_free_queue(mi_segment_t* segment, mi_tld_t* tld) {
+  if (!segment->in_free_queue) return;
+  mi_segment_queue_remove(mi_segment_free_queue(segment->page_kind, tld), segment);
+  segment->in_free_queue = false;
+}
+
+static void mi_segment_insert_in_free_queue(mi_segment_t* segment, mi_tld_t* tld) {
+  if (segment->in_free_queue) return;
+  mi_segment_queue_t* q = mi_segment_free_queue(segment->page_kind, tld);
+  if (q == NULL) return;
+  mi_segment_queue_push(q, segment);
+  segment->in_free_queue = true;
+}
+
+static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size_t page_alignment, mi_tld_t* tld) {
+  size_t capacity, page_shift;
+  if (kind == MI_PAGE_SMALL)       { capacity = MI_SMALL_PAGES_PER_SEGMENT;  page_shift = MI_SMALL_PAGE_SHIFT; }
+  else if (kind == MI_PAGE_MEDIUM) { capacity = MI_MEDIUM_PAGES_PER_SEGMENT; page_shift = MI_MEDIUM_PAGE_SHIFT; }
+  else                             { capacity = 1; page_shift = MI_INTPTR_SIZE * 8 - 1; }   // every offset maps to page 0
+  size_t info_size = mi_segment_info_size(capacity);
+  size_t page0_offset = info_size;
+  size_t os_alignment = MI_SEGMENT_SIZE;
+  size_t segment_size = MI_SEGMENT_SIZE;
+  if (kind == MI_PAGE_HUGE) {
+    if (page_alignment > 0) {
+      if (page_alignment <= MI_SEGMENT_SIZE) page0_offset = _mi_align_up(info_size, page_alignment);
+      else { page0_offset = page_alignment; os_alignment = page_alignment; }
+    }
+    if (required > SIZE_MAX - page0_offset - _mi_os_page_size()) return NULL;
+    segment_size = _mi_align_up(page0_offset + required, _mi_os_page_size());
+  }
+
+  mi_memid_t memid;
+  mi_segment_t* segment = NULL;
+  if (os_alignment == MI_SEGMENT_SIZE) segment = mi_cache_pop(segment_size, &memid);
+  if (segment == NULL) {
+    segment = (mi_segment_t*)_mi_os_alloc_aligned(segment_size, os_alignment, &memid);
+    if (segment == NULL) return NULL;
+  }
+  if (!memid.is_zero) memset(segment, 0, info_size);
+
+  segment->memid = memid;
+  segment->segment_size = segment_size;
+  segment->segment_info_size = info_size;
+  segment->page0_offset = page0_offset;
+  segment->cookie = (uintptr_t)segment ^ _mi_process_key;
+  segment->page_kind = kind;
+  segment->page_shift = page_shift;
+  segment->capacity = capacity;
+  segment->used = 0;
+  segment->abandoned = 0;
+  segment->abandoned_visits = 0;
+  segment->next = segment->prev = NULL;
+  segment->in_free_queue = false;
+  segment->in_abandoned_list = false;
+  for (size_t i = 0; i < capacity; i++) {
+    mi_page_t* page = &segment->pages[i];
+    page->page_index = (uint8_t)i;
+    page->is_committed = 1;
+    page->is_zero_init = memid.is_zero;
+    page->segment_in_use = 0;
+    page->purge_expire = 0;
+  }
+  mi_atomic_store_release(&segment->thread_id, tld->thread_id);
+  _mi_segment_map_allocated(segment);
+  tld->segment_count++;
+  _mi_stat_increase(&_mi_stats_main.segments, 1);
+  return segment;
+}
+
+static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
+  mi_segment_remove_from_free_queue(segment, tld);
+  // pending purges of this segment are moot now
+  for (size_t i = 0; i < segment->capacity; i++) {
+    if (segment->pages[i].purge_expire != 0) { segment->pages[i].purge_expire = 0; if (tld->pending_purges > 0) tld->pending_purges--; }
+  }
+  _mi_segment_map_freed(segment);
+  mi_atomic_store_relaxed(&segment->thread_id, 0);
+  tld->segment_count--;
+  _mi_stat_decrease(&_mi_stats_main.segments, 1);
+  size_t size = segment->segment_size;
+  mi_memid_t memid = segment->memid;
+  if (!mi_cache_push(segment, size, memid)) _mi_os_free(segment, size, memid);
+}
+
+/* ------------------------------------------------------------------------------------------------
+   Pages inside segments
+------------------------------------------------------------------------------------------------ */
+
+static void mi_segment_page_purge(mi_segment_t* segment, mi_page_t* page) {
+  size_t psize;
+  uint8_t* start = _mi_segment_page_area(segment, page, &psize);
+  (void)_mi_os_purge(start, psize);
+  page->is_zero_init = true;   // purged memory reads back as zero
+  page->purge_expire = 0;
+}
+
+static void mi_segments_purge_queue(mi_segment_queue_t* q, bool force, int64_t now, mi_tld_t* tld) {
+  for (mi_segment_t* segment = q->first; segment != NULL && tld->pending_purges > 0; segment = segment->next) {
+    for (size_t i = 0; i < segment->capacity; i++) {
+      mi_page_t* page = &segment->pages[i];
+      if (!page->segment_in_use && page->purge_expire != 0 && (force || page->purge_expire <= now)) {
+        mi_segment_page_purge(segment, page);
+        tld->pending_purges--;
+      }
+    }
+  }
+}
+
+void _mi_segments_collect(mi_tld_t* tld, bool force) {
+  if (tld->pending_purges == 0) return;
+  int64_t now = _mi_prim_clock_now();
+  mi_segments_purge_queue(&tld->small_free, force, now, tld);
+  mi_segments_purge_queue(&tld->medium_free, force, now, tld);
+  if (force) tld->pending_purges = 0;
+}
+
+static mi_page_t* mi_segment_take_free_page(mi_segment_t* segment, mi_tld_t* tld) {
+  for (size_t i = 0; i < segment->capacity; i++) {
+    mi_page_t* page = &segment->pages[i];
+    if (!page->segment_in_use) {
+      page->segment_in_use = 1;
+      if (page->purge_expire != 0) { page->purge_expire = 0; if (tld->pending_purges > 0) tld->pending_purges--; }
+      if (!page->is_committed) {
+        size_t psize; uint8_t* start = _mi_segment_page_area(segment, page, &psize);
+        bool is_zero = false;
+        if (!_mi_os_commit(start, psize, &is_zero)) { page->segment_in_use = 0; return NULL; }
+        page->is_committed = 1;
+        if (!is_zero) page->is_zero_init = false;
+      }
+      segment->used++;
+      if (segment->used == segment->capacity) mi_segment_remove_from_free_queue(segment, tld);
+      return page;
+    }
+  }
+  return NULL;
+}
+
+static mi_page_t* mi_segment_page_alloc_in_queue(mi_heap_t* heap, mi_page_kind_t kind) {
+  mi_tld_t* tld = heap->tld;
+  mi_segment_queue_t* q = mi_segment_free_queue(kind, tld);
+  if (q->first == NULL) {
+    (void)_mi_segment_try_reclaim_abandoned(heap, false);
+    if (q->first == NULL) {
+      mi_segment_t* segment = mi_segment_alloc(0, kind, 0, tld);
+      if (segment == NULL) return NULL;
+      mi_segment_insert_in_free_queue(segment, tld);
+    }
+  }
+  return mi_segment_take_free_page(q->first, tld);
+}
+
+mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, size_t huge_size) {
+  if (huge_size > 0 || page_alignment > 0 || block_size > MI_LARGE_OBJ_SIZE_MAX) {
+    mi_segment_t* segment = mi_segment_alloc(huge_size > 0 ? huge_size : block_size, MI_PAGE_HUGE, page_alignment, heap->tld);
+    if (segment == NULL) return NULL;
+    return mi_segment_take_free_page(segment, heap->tld);
+  }
+  if (block_size <= MI_SMALL_OBJ_SIZE_MAX) return mi_segment_page_alloc_in_queue(heap, MI_PAGE_SMALL);
+  if (block_size <= MI_MEDIUM_OBJ_SIZE_MAX) return mi_segment_page_alloc_in_queue(heap, MI_PAGE_MEDIUM);
+  mi_segment_t* segment = mi_segment_alloc(0, MI_PAGE_LARGE, 0, heap->tld);
+  if (segment == NULL) return NULL;
+  return mi_segment_take_free_page(segment, heap->tld);
+}
+
+void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
+  mi_segment_t* segment = _mi_page_segment(page);
+  page->segment_in_use = 0;
+  page->used = 0;
+  page->capacity = 0;
+  page->free = NULL;
+  page->local_free = NULL;
+  page->is_zero_init = false;
+  _mi_stat_decrease(&_mi_stats_main.pages, 1);
+  if (segment->page_kind == MI_PAGE_HUGE) _mi_stat_decrease(&_mi_stats_main.huge, page->block_size);
+  segment->used--;
+  if (segment->used == 0) {
+    mi_segment_free(segment, tld);
+    return;
+  }
+  // the segment lives on: give the page's memory back after the purge delay
+  long delay = mi_purge_delay();
+  if (force || delay == 0) mi_segment_page_purge(segment, page);
+  else if (delay > 0) { page->purge_expire = _mi_prim_clock_now() + delay; tld->pending_purges++; }
+  mi_segment_insert_in_free_queue(segment, tld);
+}
+
+/* ------------------------------------------------------------------------------------------------
+   Abandoned segments (of exited threads)
+------------------------------------------------------------------------------------------------ */
+
+static mi_lock_t           mi_abandoned_lock;
+static mi_segment_t*       mi_abandoned_first;
+static mi_atomic(size_t)   mi_abandoned_count;
+static __thread bool       mi_abandoned_visiting;   // this thread holds the list for a visit
+
+size_t _mi_abandoned_count(void) { return mi_atomic_load_relaxed(&mi_abandoned_count); }
+
+static void mi_abandoned_unlink(mi_segment_t* segment) {   // lock held
+  if (segment->prev != NULL) segment->prev->next = segment->next;
+  else mi_abandoned_first = segment->next;
+  if (segment->next != NULL) segment->next->prev = segment->prev;
+  segment->next = segment->prev = NULL;
+  segment->in_abandoned_list = false;
+  mi_atomic_sub_relaxed(&mi_abandoned_count, 1);
+}
+
+static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
+  mi_segment_remove_from_free_queue(segment, tld);
+  // free pages of an abandoned segment are purged now: nobody will run the delayed purge
+  for (size_t i = 0; i < segment->capacity; i++) {
+    mi_page_t* page = &segment->pages[i];
+    if (page->purge_expire != 0) { mi_segment_page_purge(segment, page); if (tld->pending_purges > 0) tld->pending_purges--; }
+  }
+  tld->segment_count--;
+  _mi_stat_increase(&_mi_stats_main.segments_abandoned, 1);
+  _mi_prim_lock_acquire(&mi_abandoned_lock);
+  mi_atomic_store_release(&segment->thread_id, 0);
+  segment->prev = NULL;
+  segment->next = mi_abandoned_first;
+  if (mi_abandoned_first != NULL) mi_abandoned_first->prev = segment;
+  mi_abandoned_first = segment;
+  segment->in_abandoned_list = true;
+  mi_atomic_add_relaxed(&mi_abandoned_count, 1);
+  _mi_prim_lock_release(&mi_abandoned_lock);
+}
+
+void _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld) {
+  mi_segment_t* segment = _mi_page_segment(page);
+  segment->abandoned++;
+  _mi_stat_increase(&_mi_stats_main.pages_abandoned, 1);
+  if (segment->abandoned == segment->used) mi_segment_abandon(segment, tld);
+}
+
+// Adopt an abandoned segment (already unlinked from the list) into the thread of `heap`.
+static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap) {
+  mi_tld_t* tld = heap->tld;
+  mi_heap_t* target = tld->heap_backing;   // never a destroyable heap: destroy must not free others' blocks
+  mi_atomic_store_release(&segment->thread_id, tld->thread_id);
+  segment->abandoned_visits = 0;
+  tld->segment_count++;
+  _mi_stat_decrease(&_mi_stats_main.segments_abandoned, 1);
+  _mi_stat_counter_increase(&_mi_stats_main.segments_reclaimed, 1);
+  size_t capacity = segment->capacity;
+  for (size_t i = 0; i < capacity; i++) {
+    mi_page_t* page = &segment->pages[i];
+    if (!page->segment_in_use) continue;
+    segment->abandoned--;
+    _mi_stat_decrease(&_mi_stats_main.pages_abandoned, 1);
+    _mi_page_reclaim(target, page);
+  }
+  // free the pages that emptied while abandoned; the last one frees the segment itself
+  size_t empty = 0;
+  for (size_t i = 0; i < capacity; i++) {
+    mi_page_t* page = &segment->pages[i];
+    if (page->segment_in_use && page->used == 0) empty++;
+  }
+  bool segment_freed = (empty == segment->used);
+  for (size_t i = 0; i < capacity && empty > 0; i++) {
+    mi_page_t* page = &segment->pages[i];
+    if (page->segment_in_use && page->used == 0) {
+      empty--;
+      _mi_page_free(page, _mi_page_queue_of(target, page), false);   // may free `segment` on the last one
+    }
+  }
+  if (!segment_freed && segment->used < segment->capacity) mi_segment_insert_in_free_queue(segment, tld);
+}
+
+bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all) {
+  if (mi_atomic_load_relaxed(&mi_abandoned_count) == 0 || mi_abandoned_visiting) return false;
+  if (!mi_heap_is_initialized(heap) || heap->tld->heap_backing == NULL) return false;
+  mi_segment_t* batch[16];
+  size_t n = 0;
+  size_t max = (try_all ? 16 : 8);
+  _mi_prim_lock_acquire(&mi_abandoned_lock);
+  while (mi_abandoned_first != NULL && n < max) {
+    mi_segment_t* segment = mi_abandoned_first;
+    mi_abandoned_unlink(segment);
+    batch[n++] = segment;
+  }
+  _mi_prim_lock_release(&mi_abandoned_lock);
+  for (size_t i = 0; i < n; i++) mi_segment_reclaim(batch[i], heap);
+  return (n > 0);
+}
+
+// A thread freed into a segment whose owner exited: adopt the segment so its memory is reused or
+// returned right away instead of waiting for some allocating thread (mimalloc #1001, #1042).
+bool _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap) {
+  if (mi_abandoned_visiting || !mi_heap_is_initialized(heap) || heap->tld->heap_backing == NULL) return false;
+  bool claimed = false;
+  _mi_prim_lock_acquire(&mi_abandoned_lock);
+  if (segment->in_abandoned_list && mi_atomic_load_relaxed(&segment->thread_id) == 0) {
+    mi_abandoned_unlink(segment);
+    claimed = true;
+  }
+  _mi_prim_lock_release(&mi_abandoned_lock);
+  if (claimed) mi_segment_reclaim(segment, heap);
+  return claimed;
+}
+
+bool _mi_abandoned_visit_blocks(int heap_tag, bool visit_blocks, mi_block_visit_fun* visitor, void* arg) {
+  bool ok = true;
+  _mi_prim_lock_acquire(&mi_abandoned_lock);
+  mi_abandoned_visiting = true;
+  for (mi_segment_t* segment = mi_abandoned_first; segment != NULL && ok; segment = segment->next) {
+    for (size_t i = 0; i < segment->capacity && ok; i++) {
+      mi_page_t* page = &segment->pages[i];
+      if (!page->segment_in_use) continue;
+      if (heap_tag >= 0 && page->heap_tag != heap_tag) continue;
+      mi_heap_area_t area;
+      _mi_heap_area_init(&area, page);
+      if (!visitor(NULL, &area, NULL, area.block_size, arg)) { ok = false; break; }
+      if (visit_blocks && !_mi_heap_area_visit_blocks(&area, page, visitor, arg)) ok = false;
+    }
+  }
+  mi_abandoned_visiting = false;
+  _mi_prim_lock_release(&mi_abandoned_lock);
+  return ok;
+}
+
+/* ------------------------------------------------------------------------------------------------
+   fork: no lock of ours may be held by a thread that does not exist in the child
+------------------------------------------------------------------------------------------------ */
+
+void _mi_segments_fork_prepare(void) {
+  _mi_prim_lock_acquire(&mi_abandoned_lock);
+  _mi_prim_lock_acquire(&mi_cache_lock);
+}
+void _mi_segments_fork_parent(void) {
+  _mi_prim_lock_release(&mi_cache_lock);
+  _mi_prim_lock_release(&mi_abandoned_lock);
+}
+void _mi_segments_fork_child(void) {
+  _mi_prim_lock_init(&mi_cache_lock);
+  _mi_prim_lock_init(&mi_abandoned_lock);
+}

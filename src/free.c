@@ -16,8 +16,30 @@ mi_block_t* _mi_page_ptr_unalign(const mi_page_t* page, const void* p) {
 
 /* ---- the owner's free ---- */
 
+// The owner frees into an exhausted page: the block (with the owner's other frees) becomes the
+// free list and the page moves to the front of its queue, so the next malloc of this size pops it
+// on the fast path. LIFO over pages keeps rings of live blocks that span pages off the generic path.
+static mi_decl_noinline void mi_free_block_local_exhausted(mi_page_t* page, mi_block_t* block) {
+  mi_track_free(block);
+  mi_block_set_next(page, block, page->local_free);
+  page->free = block;
+  page->local_free = NULL;
+  page->is_zero_init = false;
+  if (mi_unlikely(--page->used == 0)) {
+    if (mi_page_is_in_full(page)) _mi_page_unfull(page);
+    _mi_page_retire(page);
+    return;
+  }
+  if (mi_unlikely(mi_page_is_in_full(page))) { _mi_page_unfull(page); return; }
+  mi_heap_t* const heap = mi_page_heap(page);
+  mi_page_queue_t* const pq = &heap->pages[page->bin];
+  if (pq->first != page) _mi_page_queue_move_to_front(heap, pq, page);
+  else if (page->capacity < page->reserved) _mi_page_to_front(page);   // extends the page
+}
+
 static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block) {
   mi_track_free(block);
+  if (page->free == NULL) { mi_free_block_local_exhausted(page, block); return; }
   mi_block_set_next(page, block, page->local_free);
   page->local_free = block;
   page->used--;
@@ -138,6 +160,7 @@ void mi_free(void* p) mi_attr_noexcept {
 #endif
   if (mi_likely(mi_atomic_load_relaxed(&segment->thread_id) == _mi_prim_thread_id() && mi_page_flags(page) == 0)) {
     mi_block_t* const block = (mi_block_t*)p;
+    if (mi_unlikely(page->free == NULL)) { mi_free_block_local_exhausted(page, block); return; }
     mi_track_free(block);
     mi_block_set_next(page, block, page->local_free);
     page->local_free = block;

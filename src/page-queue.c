@@ -5,14 +5,7 @@
 #include "mimic/internal.h"
 
 /* Bins: 1..16 are exact multiples of 16 bytes (16..256); from there 8 bins per power of two.
-   bin(size) for size in (2^b, 2^(b+1)]: 17 + 8*(b-8) + ((size-1) >> (b-3) & 7). */
-size_t _mi_bin(size_t size) {
-  if (size <= MI_BIN_EXACT_MAX) return (size <= 16 ? 1 : (size + 15) >> 4);
-  if (size > MI_LARGE_OBJ_SIZE_MAX) return MI_BIN_HUGE;
-  uintptr_t w = size - 1;
-  size_t b = mi_bsr(w);                 // >= 8
-  return MI_BIN_EXACT_COUNT + 1 + 8 * (b - 8) + ((w >> (b - 3)) & 7);
-}
+   bin(size) for size in (2^b, 2^(b+1)] is 17 + 8*(b-8) + ((size-1) >> (b-3) & 7): see _mi_bin. */
 
 size_t _mi_bin_size(size_t bin) {
   if (bin <= MI_BIN_EXACT_COUNT) return bin * 16;
@@ -32,12 +25,10 @@ void _mi_page_queue_init_all(mi_heap_t* heap) {
 }
 
 static bool mi_page_queue_is_full(const mi_page_queue_t* pq) { return pq->block_size == MI_LARGE_OBJ_SIZE_MAX + 2; }
-static bool mi_page_queue_is_huge(const mi_page_queue_t* pq) { return pq->block_size == MI_LARGE_OBJ_SIZE_MAX + 1; }
 
 mi_page_queue_t* _mi_page_queue_of(mi_heap_t* heap, const mi_page_t* page) {
   if (mi_page_is_in_full(page)) return &heap->pages[MI_BIN_FULL];
-  if (mi_page_is_huge(page)) return &heap->pages[MI_BIN_HUGE];
-  return &heap->pages[_mi_bin(page->block_size)];
+  return &heap->pages[page->bin];
 }
 
 
@@ -46,7 +37,7 @@ mi_page_queue_t* _mi_page_queue_of(mi_heap_t* heap, const mi_page_t* page) {
    (16(s-1), 16s]; slot 0 serves size 0. */
 void _mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_queue_t* pq) {
   size_t size = pq->block_size;
-  if (size > MI_SMALL_SIZE_MAX_ || mi_page_queue_is_full(pq) || mi_page_queue_is_huge(pq)) return;
+  if (size > MI_SMALL_SIZE_MAX_) return;   // also the full and huge queues
   mi_page_t* page = (pq->first != NULL ? pq->first : &_mi_page_empty);
   size_t slot = size >> 4;
   if (heap->pages_free_direct[slot] == page) return;
@@ -95,6 +86,13 @@ void _mi_page_queue_push_front(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* 
 
 void _mi_page_queue_move_to_front(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page) {
   if (pq->first == page) return;
-  _mi_page_queue_remove(heap, pq, page);
-  _mi_page_queue_push_front(heap, pq, page);
+  // page is not first, so it has a predecessor and the queue keeps its other pages
+  page->prev->next = page->next;
+  if (page->next != NULL) page->next->prev = page->prev;
+  else pq->last = page->prev;
+  page->prev = NULL;
+  page->next = pq->first;
+  pq->first->prev = page;
+  pq->first = page;
+  if (pq->block_size <= MI_SMALL_SIZE_MAX_) _mi_heap_queue_first_update(heap, pq);
 }

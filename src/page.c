@@ -107,6 +107,19 @@ static void mi_page_extend_free(mi_page_t* page) {
   _mi_stat_counter_increase(&_mi_stats_main.pages_extended, 1);
 }
 
+// Like mi_page_extend_free, but keeps the blocks already on `free` (appended after the fresh ones).
+static void mi_page_extend_free_front(mi_page_t* page) {
+  mi_block_t* rest = page->free;
+  page->free = NULL;
+  mi_page_extend_free(page);
+  if (rest == NULL) return;
+  mi_block_t* last = page->free;
+  if (last == NULL) { page->free = rest; return; }
+  mi_block_t* next;
+  while ((next = mi_block_next(page, last)) != NULL) last = next;
+  mi_block_set_next(page, last, rest);
+}
+
 void _mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   mi_segment_t* segment = _mi_page_segment(page);
   size_t page_size;
@@ -121,6 +134,7 @@ void _mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   page->used = 0;
   page->retire_expire = 0;
   page->heap_tag = heap->tag;
+  page->bin = (uint8_t)(segment->page_kind == MI_PAGE_HUGE ? MI_BIN_HUGE : _mi_bin(block_size));
   mi_atomic_store_relaxed(&page->flags, 0);
   mi_atomic_store_relaxed(&page->xthread_free, mi_tf_make(NULL, MI_NO_DELAYED_FREE));
   mi_page_set_heap(page, heap);
@@ -156,6 +170,16 @@ void _mi_page_unfull(mi_page_t* page) {
   mi_page_set_flag(page, MI_PAGE_FLAG_IN_FULL, false);
   mi_page_queue_t* pq = _mi_page_queue_of(heap, page);
   _mi_page_queue_push_front(heap, pq, page);
+}
+
+// The owner freed into an exhausted page that sits in its normal queue: allocate from it next.
+// A page that can still grow gets fresh blocks too, so a ring of live blocks that exactly fills
+// the extended part does not return here on every free.
+void _mi_page_to_front(mi_page_t* page) {
+  mi_heap_t* heap = mi_page_heap(page);
+  mi_page_queue_t* pq = &heap->pages[page->bin];
+  if (pq->first != page) _mi_page_queue_move_to_front(heap, pq, page);
+  else if (page->capacity < page->reserved) mi_page_extend_free_front(page);
 }
 
 /* ---- retiring and freeing pages ---- */

@@ -68,7 +68,6 @@ bool  _mi_abandoned_visit_blocks(int heap_tag, bool visit_blocks, mi_block_visit
 size_t _mi_abandoned_count(void);
 
 /* ---- page-queue.c ---- */
-size_t _mi_bin(size_t size);
 size_t _mi_bin_size(size_t bin);
 void  _mi_page_queue_push(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page);
 void  _mi_page_queue_push_front(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page);
@@ -84,6 +83,7 @@ void  _mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size);
 void  _mi_page_free_collect(mi_page_t* page, bool force);
 void  _mi_page_retire(mi_page_t* page);
 void  _mi_page_unfull(mi_page_t* page);
+void  _mi_page_to_front(mi_page_t* page);
 void  _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force);
 void  _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq);
 void  _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page);
@@ -159,6 +159,15 @@ static inline bool mi_count_size_overflow(size_t count, size_t size, size_t* tot
 }
 static inline size_t mi_clz(uintptr_t x) { return x == 0 ? MI_INTPTR_SIZE * 8 : (size_t)__builtin_clzl(x); }
 static inline size_t mi_bsr(uintptr_t x) { return MI_INTPTR_SIZE * 8 - 1 - mi_clz(x); }
+
+/* ---- size classes: 16-byte steps up to 256 B, then 8 classes per power of two ---- */
+static inline size_t _mi_bin(size_t size) {
+  if (size <= MI_BIN_EXACT_MAX) return (size <= 16 ? 1 : (size + 15) >> 4);
+  if (mi_unlikely(size > MI_LARGE_OBJ_SIZE_MAX)) return MI_BIN_HUGE;
+  uintptr_t w = size - 1;
+  size_t b = mi_bsr(w);                 // >= 8
+  return MI_BIN_EXACT_COUNT + 1 + 8 * (b - 8) + ((w >> (b - 3)) & 7);
+}
 
 /* ---- thread-local heap ---- */
 static inline mi_heap_t* mi_prim_get_default_heap(void) { return _mi_heap_default; }

@@ -127,11 +127,15 @@ static void* mi_heap_realloc_zero_aligned_at(mi_heap_t* heap, void* p, size_t ne
   if (alignment <= MI_MAX_ALIGN_SIZE && (offset % alignment) == 0) return _mi_heap_realloc_zero(heap, p, newsize, zero);
   if (p == NULL) return mi_heap_malloc_zero_aligned_at(heap, newsize, alignment, offset, zero);
   size_t size = mi_usable_size(p);
-  if (newsize <= size && newsize >= (size - (size / 2)) && (((uintptr_t)p + offset) % alignment) == 0) return p;
+  if (newsize <= size && newsize >= (size - (size / 2)) && (((uintptr_t)p + offset) % alignment) == 0) {
+    if (zero) memset((uint8_t*)p + newsize, 0, size - newsize);
+    return p;
+  }
   void* newp = mi_heap_malloc_zero_aligned_at(heap, newsize, alignment, offset, false);
   if (newp == NULL) return NULL;
-  if (zero && newsize > size) memset((uint8_t*)newp + size, 0, newsize - size);
-  memcpy(newp, p, (newsize > size ? size : newsize));
+  size_t copied = (newsize > size ? size : newsize);
+  memcpy(newp, p, copied);
+  if (zero) memset((uint8_t*)newp + copied, 0, mi_usable_size(newp) - copied);   // see _mi_heap_realloc_zero
   mi_free(p);
   return newp;
 }

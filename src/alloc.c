@@ -35,8 +35,8 @@ static inline void* mi_heap_malloc_medium_zero(mi_heap_t* heap, size_t size, boo
 }
 
 void* _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {
+  if (mi_unlikely(huge_alignment > 0)) return _mi_malloc_generic(heap, size, zero, huge_alignment);
   if (mi_likely(size <= MI_SMALL_SIZE_MAX_)) return mi_heap_malloc_small_zero(heap, size, zero);
-  if (huge_alignment > 0) return _mi_malloc_generic(heap, size, zero, huge_alignment);
   return mi_heap_malloc_medium_zero(heap, size, zero);
 }
 
@@ -159,13 +159,17 @@ void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero)
   size_t size = mi_usable_size_of(p, "mi_realloc");
   if (size == 0 && _mi_checked_ptr_segment(p, NULL) == NULL) return NULL;   // not ours: reported
   // stay in place when the block still fits and is not wasting more than half of it
-  if (newsize <= size && newsize >= (size / 2) && newsize > 0) return p;
+  if (newsize <= size && newsize >= (size / 2) && newsize > 0) {
+    if (zero) memset((uint8_t*)p + newsize, 0, size - newsize);   // a later in-place grow must read zeros
+    return p;
+  }
   void* newp = _mi_heap_malloc_zero(heap, newsize, false);
   if (mi_likely(newp != NULL)) {
-    // the old block's bytes past the caller's data are zero when it came from a zeroing call
-    // (those zero whole blocks), so clearing from the old usable size on is enough
-    if (zero && newsize > size) memset((uint8_t*)newp + size, 0, newsize - size);
-    memcpy(newp, p, (newsize > size ? size : newsize));
+    size_t copied = (newsize > size ? size : newsize);
+    memcpy(newp, p, copied);
+    // zero-re-allocation keeps the invariant that a block's bytes past the caller's data are
+    // zero up to its usable size, so a later in-place grow needs no clearing
+    if (zero) memset((uint8_t*)newp + copied, 0, mi_usable_size(newp) - copied);
     mi_free(p);
   }
   return newp;

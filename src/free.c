@@ -25,6 +25,7 @@ static mi_decl_noinline void mi_free_block_local_exhausted(mi_page_t* page, mi_b
   page->free = block;
   page->local_free = NULL;
   page->is_zero_init = false;
+  mi_assert_expensive(page->used > 0);
   if (mi_unlikely(--page->used == 0)) {
     if (mi_page_is_in_full(page)) _mi_page_unfull(page);
     _mi_page_retire(page);
@@ -44,6 +45,7 @@ static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block) {
   page->local_free = block;
   page->used--;
   if (mi_unlikely(mi_page_is_in_full(page))) _mi_page_unfull(page);
+  mi_assert_expensive(_mi_page_is_valid(page));
   if (mi_unlikely(page->used == 0)) _mi_page_retire(page);
 }
 

@@ -101,7 +101,7 @@
 #define MI_DEFAULT_PURGE_EXTEND_DELAY 1
 #endif
 #ifndef MI_DEFAULT_ABANDONED_RECLAIM_ON_FREE
-#define MI_DEFAULT_ABANDONED_RECLAIM_ON_FREE 0
+#define MI_DEFAULT_ABANDONED_RECLAIM_ON_FREE 1   /* mimic: on (mimalloc v2.4.1: 0) so dead threads' memory returns promptly */
 #endif
 #ifndef MI_DEFAULT_DISALLOW_ARENA_ALLOC
 #define MI_DEFAULT_DISALLOW_ARENA_ALLOC 0
@@ -177,14 +177,14 @@
   X(max_errors,                 MI_DEFAULT_MAX_ERRORS,                 NULL,                     NUM,     1, "print at most N errors (-1: no limit)") \
   X(max_warnings,               MI_DEFAULT_MAX_WARNINGS,               NULL,                     NUM,     1, "print at most N warnings (-1: no limit)") \
   X(max_segment_reclaim,        MI_DEFAULT_MAX_SEGMENT_RECLAIM,        NULL,                     PERCENT, 0, "abandoned segments visited per reclaim attempt") \
-  X(destroy_on_exit,            MI_DEFAULT_DESTROY_ON_EXIT,            NULL,                     BOOL,    0, "release all memory at process exit") \
+  X(destroy_on_exit,            MI_DEFAULT_DESTROY_ON_EXIT,            NULL,                     BOOL,    1, "release all memory at process exit") \
   X(arena_reserve,              MI_DEFAULT_ARENA_RESERVE,              NULL,                     SIZE,    0, "size of an arena reservation") \
   X(arena_purge_mult,           MI_DEFAULT_ARENA_PURGE_MULT,           NULL,                     NUM,     0, "arena purge delay = purge_delay * N") \
   X(purge_extend_delay,         MI_DEFAULT_PURGE_EXTEND_DELAY,         "decommit_extend_delay",  MS,      0, "extension of a pending purge on further frees") \
-  X(abandoned_reclaim_on_free,  MI_DEFAULT_ABANDONED_RECLAIM_ON_FREE,  NULL,                     BOOL,    0, "a free into an abandoned segment may reclaim it") \
+  X(abandoned_reclaim_on_free,  MI_DEFAULT_ABANDONED_RECLAIM_ON_FREE,  NULL,                     BOOL,    1, "a free into an abandoned segment may reclaim it") \
   X(disallow_arena_alloc,       MI_DEFAULT_DISALLOW_ARENA_ALLOC,       NULL,                     BOOL,    0, "do not allocate from arenas") \
   X(retry_on_oom,               MI_DEFAULT_RETRY_ON_OOM,               NULL,                     MS,      0, "retry an allocation that ran out of memory (Windows)") \
-  X(visit_abandoned,            MI_DEFAULT_VISIT_ABANDONED,            NULL,                     BOOL,    0, "allow visiting abandoned blocks") \
+  X(visit_abandoned,            MI_DEFAULT_VISIT_ABANDONED,            NULL,                     BOOL,    1, "allow visiting abandoned blocks") \
   X(guarded_min,                MI_DEFAULT_GUARDED_MIN,                NULL,                     BYTES,   0, "smallest guarded allocation") \
   X(guarded_max,                MI_DEFAULT_GUARDED_MAX,                NULL,                     BYTES,   0, "largest guarded allocation") \
   X(guarded_precise,            MI_DEFAULT_GUARDED_PRECISE,            NULL,                     BOOL,    0, "place guarded objects right before the guard page") \

@@ -12,6 +12,25 @@ mi_page_t _mi_page_empty;
 
 size_t _mi_page_usable_block_size(const mi_page_t* page) { return page->block_size; }
 
+/* ---- invariant check (MI_DEBUG >= 3): free + local_free + used == capacity ---- */
+#if (MI_DEBUG > 2)
+static size_t mi_list_count(const mi_page_t* page, const mi_block_t* b) {
+  size_t n = 0;
+  while (b != NULL && n <= page->capacity) { n++; b = mi_block_next(page, b); }
+  return n;
+}
+bool _mi_page_is_valid(const mi_page_t* page) {
+  size_t nfree = mi_list_count(page, page->free) + mi_list_count(page, page->local_free);
+  if (nfree + page->used != page->capacity) {
+    // thread-free blocks are still counted in `used`
+    _mi_message("page %p: free %zu + used %u != capacity %u (thread-free pending: %d)\n",
+                (void*)page, nfree, (unsigned)page->used, (unsigned)page->capacity, mi_page_thread_free(page) != NULL);
+    return false;
+  }
+  return true;
+}
+#endif
+
 /* ---- delayed-free state (low bits of xthread_free) ---- */
 
 // Set the delayed mode; returns false (without change) if a remote thread is announcing a block
@@ -63,6 +82,7 @@ static void mi_page_thread_free_collect(mi_page_t* page) {
 }
 
 void _mi_page_free_collect(mi_page_t* page, bool force) {
+  mi_assert_expensive(_mi_page_is_valid(page));
   if (force || mi_page_thread_free(page) != NULL) mi_page_thread_free_collect(page);
   if (page->local_free != NULL) {
     if (mi_likely(page->free == NULL)) {
@@ -239,6 +259,7 @@ void _mi_heap_collect_retired(mi_heap_t* heap, bool force) {
 /* ---- abandon / reclaim (thread exit) ---- */
 
 void _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq) {
+  mi_assert_expensive(_mi_page_is_valid(page));
   mi_heap_t* heap = mi_page_heap(page);
   // from now on remote frees push on the page's own list, whatever queue it was in
   _mi_page_use_delayed_free(page, MI_NEVER_DELAYED_FREE, true);
@@ -250,6 +271,7 @@ void _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq) {
 
 // Adopt a page of a reclaimed segment into `heap`.
 void _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page) {
+  mi_assert_expensive(_mi_page_is_valid(page));
   mi_page_set_heap(page, heap);
   page->heap_tag = heap->tag;
   _mi_page_use_delayed_free(page, MI_NO_DELAYED_FREE, true);
@@ -328,7 +350,7 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
 }
 
 static mi_page_t* mi_huge_page_alloc(mi_heap_t* heap, size_t size, size_t page_alignment) {
-  size_t block_size = _mi_align_up(size, MI_MAX_ALIGN_SIZE);
+  size_t block_size = _mi_align_up(size == 0 ? 1 : size, MI_MAX_ALIGN_SIZE);
   mi_page_t* page = _mi_segment_page_alloc(heap, block_size, page_alignment, block_size);
   if (page == NULL) return NULL;
   // the segment sized the page: the block is the whole page area
@@ -339,6 +361,7 @@ static mi_page_t* mi_huge_page_alloc(mi_heap_t* heap, size_t size, size_t page_a
   _mi_page_queue_push(heap, pq, page);
   _mi_stat_increase(&_mi_stats_main.pages, 1);
   _mi_stat_increase(&_mi_stats_main.huge, page_size);
+  _mi_stat_counter_increase(&_mi_stats_main.huge_count, 1);
   return page;
 }
 

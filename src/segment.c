@@ -239,6 +239,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
   segment->next = segment->prev = NULL;
   segment->in_free_queue = false;
   segment->in_abandoned_list = false;
+  segment->purge_eagerly = false;
   for (size_t i = 0; i < capacity; i++) {
     mi_page_t* page = &segment->pages[i];
     page->page_index = (uint8_t)i;
@@ -273,6 +274,9 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
    Pages inside segments
 ------------------------------------------------------------------------------------------------ */
 
+static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld);
+static void mi_segments_purge_queue(mi_segment_queue_t* q, bool force, int64_t now, mi_tld_t* tld);
+
 static void mi_segment_page_purge(mi_segment_t* segment, mi_page_t* page) {
   size_t psize;
   uint8_t* start = _mi_segment_page_area(segment, page, &psize);
@@ -281,13 +285,29 @@ static void mi_segment_page_purge(mi_segment_t* segment, mi_page_t* page) {
   page->purge_expire = 0;
 }
 
+// Purge the expired free pages of the segments in `q`, one madvise per run of adjacent pages.
 static void mi_segments_purge_queue(mi_segment_queue_t* q, bool force, int64_t now, mi_tld_t* tld) {
   for (mi_segment_t* segment = q->first; segment != NULL && tld->pending_purges > 0; segment = segment->next) {
-    for (size_t i = 0; i < segment->capacity; i++) {
-      mi_page_t* page = &segment->pages[i];
-      if (!page->segment_in_use && page->purge_expire != 0 && (force || page->purge_expire <= now)) {
-        mi_segment_page_purge(segment, page);
+    uint8_t* run_start = NULL;
+    size_t run_size = 0;
+    for (size_t i = 0; i <= segment->capacity; i++) {
+      mi_page_t* page = (i < segment->capacity ? &segment->pages[i] : NULL);
+      bool expired = (page != NULL && !page->segment_in_use && page->purge_expire != 0 && (force || page->purge_expire <= now));
+      if (expired) {
+        size_t psize;
+        uint8_t* start = _mi_segment_page_area(segment, page, &psize);
+        if (run_start != NULL && run_start + run_size == start) run_size += psize;
+        else {
+          if (run_start != NULL) (void)_mi_os_purge(run_start, run_size);
+          run_start = start; run_size = psize;
+        }
+        page->is_zero_init = true;   // purged memory reads back as zero
+        page->purge_expire = 0;
         tld->pending_purges--;
+      }
+      else if (run_start != NULL) {
+        (void)_mi_os_purge(run_start, run_size);
+        run_start = NULL; run_size = 0;
       }
     }
   }
@@ -364,11 +384,30 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
     mi_segment_free(segment, tld);
     return;
   }
+  if (segment->abandoned > 0 && segment->abandoned == segment->used) {
+    // thread exit freed the last live page after the others were abandoned: nothing of the
+    // segment belongs to this thread any more (a stale thread_id would match a new thread that
+    // reuses this thread's TCB address)
+    mi_segment_abandon(segment, tld);
+    return;
+  }
   // the segment lives on: give the page's memory back after the purge delay
   long delay = mi_purge_delay();
-  if (force || delay == 0) mi_segment_page_purge(segment, page);
-  else if (delay > 0) { page->purge_expire = _mi_prim_clock_now() + delay; tld->pending_purges++; }
   mi_segment_insert_in_free_queue(segment, tld);
+  // A segment adopted through a free belongs to a thread that frees what others allocated: it
+  // is unlikely to reuse the page soon, so the page goes back to the OS now.
+  if (force || delay == 0 || (segment->purge_eagerly && delay > 0)) mi_segment_page_purge(segment, page);
+  else if (delay > 0) {
+    int64_t now = _mi_prim_clock_now();
+    page->purge_expire = now + delay;
+    tld->pending_purges++;
+    // a thread that only frees never reaches the allocation slow path: purge from here too
+    if (now >= tld->purge_check_at) {
+      tld->purge_check_at = now + (delay > 1 ? delay / 2 : 1);
+      mi_segments_purge_queue(&tld->small_free, false, now, tld);
+      mi_segments_purge_queue(&tld->medium_free, false, now, tld);
+    }
+  }
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -480,7 +519,7 @@ bool _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap) {
     claimed = true;
   }
   _mi_prim_lock_release(&mi_abandoned_lock);
-  if (claimed) mi_segment_reclaim(segment, heap);
+  if (claimed) { segment->purge_eagerly = true; mi_segment_reclaim(segment, heap); }
   return claimed;
 }
 

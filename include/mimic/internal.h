@@ -84,6 +84,7 @@ void  _mi_page_free_collect(mi_page_t* page, bool force);
 void  _mi_page_retire(mi_page_t* page);
 void  _mi_page_unfull(mi_page_t* page);
 void  _mi_page_to_front(mi_page_t* page);
+bool  _mi_page_is_valid(const mi_page_t* page);   // MI_DEBUG >= 3 only
 void  _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force);
 void  _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq);
 void  _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page);

@@ -138,7 +138,7 @@ void _mi_prim_process_info(mi_process_info_t* pinfo) {
   getrusage(RUSAGE_SELF, &ru);
   pinfo->utime = mi_timeval_msecs(&ru.ru_utime);
   pinfo->stime = mi_timeval_msecs(&ru.ru_stime);
-  pinfo->page_faults = (size_t)ru.ru_majflt;
+  pinfo->page_faults = (size_t)ru.ru_majflt + (size_t)ru.ru_minflt;   // all faults: most are minor
 #if defined(__APPLE__)
   pinfo->peak_rss = (size_t)ru.ru_maxrss;           // bytes on macOS
 #else
@@ -146,6 +146,7 @@ void _mi_prim_process_info(mi_process_info_t* pinfo) {
 #endif
   pinfo->current_rss = mi_prim_current_rss();
   if (pinfo->current_rss == 0) pinfo->current_rss = pinfo->peak_rss;
+  if (pinfo->peak_rss < pinfo->current_rss) pinfo->peak_rss = pinfo->current_rss;   // maxrss lags statm
 }
 
 void _mi_prim_out_stderr(const char* msg) {

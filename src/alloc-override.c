@@ -415,15 +415,32 @@ bool _mi_free_foreign(void* p) {
 #endif
 }
 
-/* True when our malloc is the one the process uses: a global lookup of "malloc" finds ours.
-   Computed once. Without dlsym (a fully static program) our malloc is linked in, hence used. */
+/* True when our malloc is the one the process uses. A global lookup of "malloc" either finds our
+   definition, or — in a non-PIE executable that takes malloc's address — the executable's PLT
+   stub, which is the function's canonical address and jumps to whichever malloc the process
+   bound. So we do not compare addresses only: we allocate through what the lookup found and ask
+   whether the block is ours. Computed once. Without dlsym (a fully static program) our malloc is
+   linked in, hence used. */
+typedef void* (mi_malloc_fun_t)(size_t);
+typedef void  (mi_free_fun_t)(void*);
 static mi_atomic(int) mi_redirect_state;   // 0 unknown, 1 yes, 2 no
+
+static bool mi_redirect_probe(void) {
+  if (dlsym == NULL) return true;
+  void* m = dlsym(RTLD_DEFAULT, "malloc");
+  if (m == (void*)&mi_self_malloc) return true;
+  void* f = dlsym(RTLD_DEFAULT, "free");
+  if (m == NULL || f == NULL) return false;
+  void* p = ((mi_malloc_fun_t*)m)(16);
+  const bool ours = (p != NULL && _mi_checked_ptr_segment(p, NULL) != NULL);
+  ((mi_free_fun_t*)f)(p);   // the matching free, ours or not
+  return ours;
+}
 
 bool mi_is_redirected(void) mi_attr_noexcept {
   int state = mi_atomic_load_relaxed(&mi_redirect_state);
   if (state == 0) {
-    void* current = (dlsym != NULL ? dlsym(RTLD_DEFAULT, "malloc") : (void*)&mi_self_malloc);
-    state = (current == (void*)&mi_self_malloc ? 1 : 2);
+    state = (mi_redirect_probe() ? 1 : 2);
     mi_atomic_store_relaxed(&mi_redirect_state, state);
   }
   return (state == 1);

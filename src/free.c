@@ -25,6 +25,7 @@ static mi_decl_noinline void mi_free_block_local_exhausted(mi_page_t* page, mi_b
   page->free = block;
   page->local_free = NULL;
   page->is_zero_init = false;
+  page->full_visits = 0;
   mi_assert_expensive(page->used > 0);
   if (mi_unlikely(--page->used == 0)) {
     if (mi_page_is_in_full(page)) _mi_page_unfull(page);
@@ -34,8 +35,14 @@ static mi_decl_noinline void mi_free_block_local_exhausted(mi_page_t* page, mi_b
   if (mi_unlikely(mi_page_is_in_full(page))) { _mi_page_unfull(page); return; }
   mi_heap_t* const heap = mi_page_heap(page);
   mi_page_queue_t* const pq = &heap->pages[page->bin];
-  if (pq->first != page) _mi_page_queue_move_to_front(heap, pq, page);
-  else if (page->capacity < page->reserved) _mi_page_to_front(page);   // extends the page
+  mi_page_t* const first = pq->first;
+  if (first == page) {
+    if (page->capacity < page->reserved) _mi_page_to_front(page);   // extends the page
+  }
+  else if (first == NULL || first->free == NULL) {
+    // only overtake a first page that has nothing left: one that still has blocks keeps going
+    _mi_page_queue_move_to_front(heap, pq, page);
+  }
 }
 
 static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block) {

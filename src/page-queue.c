@@ -96,3 +96,18 @@ void _mi_page_queue_move_to_front(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_
   pq->first = page;
   if (pq->block_size <= MI_SMALL_SIZE_MAX_) _mi_heap_queue_first_update(heap, pq);
 }
+
+void _mi_page_queue_move_to_back(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page) {
+  if (pq->last == page) return;
+  // page is not last, so it has a successor
+  if (page->prev != NULL) page->prev->next = page->next;
+  page->next->prev = page->prev;
+  if (pq->first == page) {
+    pq->first = page->next;
+    if (pq->block_size <= MI_SMALL_SIZE_MAX_) _mi_heap_queue_first_update(heap, pq);
+  }
+  page->prev = pq->last;
+  page->next = NULL;
+  pq->last->next = page;
+  pq->last = page;
+}

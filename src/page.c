@@ -154,6 +154,7 @@ void _mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   page->used = 0;
   page->retire_expire = 0;
   page->heap_tag = heap->tag;
+  page->full_visits = 0;
   page->bin = (uint8_t)(segment->page_kind == MI_PAGE_HUGE ? MI_BIN_HUGE : _mi_bin(block_size));
   mi_atomic_store_relaxed(&page->flags, 0);
   mi_atomic_store_relaxed(&page->xthread_free, mi_tf_make(NULL, MI_NO_DELAYED_FREE));
@@ -318,22 +319,32 @@ static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t blo
   return page;
 }
 
+// Walk the bin queue for a page with free blocks. An exhausted page is first rotated to the back
+// (cheap, no atomics: frees keep arriving into pages of a busy size class); only a page found
+// exhausted a second time moves to the full queue, where remote frees announce themselves.
 static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) {
   size_t searched = 0;
   mi_page_t* page = pq->first;
-  while (page != NULL) {
+  mi_page_t* rotated = NULL;   // the first page sent to the back: meeting it again ends the walk
+  while (page != NULL && page != rotated) {
     mi_page_t* next = page->next;
     searched++;
     _mi_page_free_collect(page, false);
     if (page->free != NULL) break;
     if (page->capacity < page->reserved) { mi_page_extend_free(page); break; }
-    if (!mi_page_to_full(page, pq)) {
+    if (page->full_visits == 0 && next != NULL) {
+      page->full_visits = 1;
+      _mi_page_queue_move_to_back(heap, pq, page);
+      if (rotated == NULL) rotated = page;
+    }
+    else if (!mi_page_to_full(page, pq)) {
       // remote frees arrived while we looked: they are ours to use now
       _mi_page_free_collect(page, false);
       if (page->free != NULL) break;
     }
     page = next;
   }
+  if (page == rotated) page = NULL;
   _mi_stat_counter_increase(&_mi_stats_main.page_searches, searched);
   if (page == NULL) {
     _mi_heap_collect_retired(heap, false);
@@ -344,6 +355,7 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
   }
   else {
     page->retire_expire = 0;
+    page->full_visits = 0;
     if (pq->first != page) _mi_page_queue_move_to_front(heap, pq, page);
   }
   return page;

@@ -159,6 +159,7 @@ typedef struct mi_page_s {
   uint8_t           heap_tag;        // tag of the heap that owns it (mi_heap_new_ex)
   uint8_t           page_index;      // index in the segment
   uint8_t           bin;             // size class queue of the heap the page lives in (MI_BIN_HUGE for huge)
+  uint8_t           full_visits;     // found exhausted and rotated to the back of its queue once
   mi_block_t*       local_free;      // blocks freed by the owner
   size_t            block_size;      // [imm] bytes per block
   uint8_t*          page_start;      // [imm] first block

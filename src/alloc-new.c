@@ -5,7 +5,8 @@
    - std::get_new_handler and the throwing of std::bad_alloc are reached through weak references
      to the C++ runtime's own symbols. A C program that preloads mimic has no C++ runtime loaded:
      the references stay NULL and nothing C++ is ever touched. A C++ program has libstdc++ (or
-     libc++abi) loaded, so the references resolve when the dynamic linker relocates us.
+     libc++abi) loaded, so the references resolve when the dynamic linker relocates us; a runtime
+     dlopen'ed later is looked up with dlsym when an allocation fails.
    - The throw starts in this file and unwinds through C frames (this file's functions, and the
      operator new symbols that alias them). That needs unwind tables for those frames, which GCC
      and clang emit by default on x86-64 and AArch64 (-fasynchronous-unwind-tables); when a build
@@ -16,9 +17,13 @@
    nothrow forms do the same but return NULL instead of throwing. A handler that throws propagates
    its exception through the throwing forms; from a nothrow form it propagates too (C cannot catch
    it) — the only deviation from the standard, and only for handlers that throw. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   // RTLD_DEFAULT
+#endif
 #include "mimic/internal.h"
 #include <stdlib.h>
 #include <limits.h>
+#include <dlfcn.h>
 
 /* ---- the C++ runtime, reached weakly ---- */
 
@@ -36,18 +41,52 @@ extern char  _ZTISt9bad_alloc[] __attribute__((weak));      // typeinfo for std:
 extern char  _ZTVSt9bad_alloc[] __attribute__((weak));      // vtable for std::bad_alloc
 extern void  _ZNSt9bad_allocD1Ev(void* self) __attribute__((weak));  // std::bad_alloc::~bad_alloc()
 
+// The weak references are bound when mimic is loaded. A C++ runtime loaded later (a C program,
+// e.g. an interpreter, that dlopens a C++ module) is found on the failure path: in the global
+// scope, or — the module was loaded RTLD_LOCAL, as Python does — by asking the dynamic linker
+// for the runtime library if it is already loaded (RTLD_NOLOAD; the handle is kept).
+#pragma weak dlsym
+#pragma weak dlopen
+static void* mi_cxx_symbol(void* bound, const char* name) {
+  if (bound != NULL || dlsym == NULL) return bound;
+  void* sym = dlsym(RTLD_DEFAULT, name);
+  if (sym != NULL || dlopen == NULL) return sym;
+  static const char* const runtimes[] = { "libstdc++.so.6", "libc++abi.so.1", "libc++.so.1" };
+  for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]) && sym == NULL; i++) {
+    void* lib = dlopen(runtimes[i], RTLD_LAZY | RTLD_NOLOAD);
+    if (lib != NULL) sym = dlsym(lib, name);
+  }
+  return sym;
+}
+
+typedef mi_new_handler_t* (mi_get_new_handler_fun)(void);
+typedef void (mi_throw_fun)(void);
+typedef void* (mi_cxa_allocate_fun)(size_t);
+typedef void (mi_cxa_throw_fun)(void*, void*, void (*)(void*));
+typedef void (mi_dtor_fun)(void*);
+
 static mi_new_handler_t* mi_get_new_handler(void) {
-  return (_ZSt15get_new_handlerv != NULL ? _ZSt15get_new_handlerv() : NULL);
+  mi_get_new_handler_fun* get = (mi_get_new_handler_fun*)mi_cxx_symbol((void*)&_ZSt15get_new_handlerv, "_ZSt15get_new_handlerv");
+  return (get != NULL ? get() : NULL);
 }
 
 static mi_decl_cold __attribute__((noreturn)) void mi_throw_bad_alloc(size_t size) {
 #if defined(__GCC_HAVE_DWARF2_CFI_ASM)
-  if (_ZSt17__throw_bad_allocv != NULL) _ZSt17__throw_bad_allocv();
-  if (__cxa_allocate_exception != NULL && __cxa_throw != NULL && _ZTISt9bad_alloc != NULL &&
-      _ZTVSt9bad_alloc != NULL && _ZNSt9bad_allocD1Ev != NULL) {
-    void** obj = (void**)__cxa_allocate_exception(sizeof(void*));
-    *obj = (void*)(_ZTVSt9bad_alloc + 2 * sizeof(void*));
-    __cxa_throw(obj, _ZTISt9bad_alloc, &_ZNSt9bad_allocD1Ev);
+  mi_throw_fun* throw_bad_alloc = (mi_throw_fun*)mi_cxx_symbol((void*)&_ZSt17__throw_bad_allocv, "_ZSt17__throw_bad_allocv");
+  if (throw_bad_alloc != NULL) {
+    throw_bad_alloc();
+    abort();   // not reached
+  }
+  mi_cxa_allocate_fun* allocate = (mi_cxa_allocate_fun*)mi_cxx_symbol((void*)&__cxa_allocate_exception, "__cxa_allocate_exception");
+  mi_cxa_throw_fun* throw_it = (mi_cxa_throw_fun*)mi_cxx_symbol((void*)&__cxa_throw, "__cxa_throw");
+  char* tinfo = (char*)mi_cxx_symbol((void*)_ZTISt9bad_alloc, "_ZTISt9bad_alloc");
+  char* vtable = (char*)mi_cxx_symbol((void*)_ZTVSt9bad_alloc, "_ZTVSt9bad_alloc");
+  mi_dtor_fun* dtor = (mi_dtor_fun*)mi_cxx_symbol((void*)&_ZNSt9bad_allocD1Ev, "_ZNSt9bad_allocD1Ev");
+  if (allocate != NULL && throw_it != NULL && tinfo != NULL && vtable != NULL && dtor != NULL) {
+    void** obj = (void**)allocate(sizeof(void*));
+    *obj = (void*)(vtable + 2 * sizeof(void*));
+    throw_it(obj, tinfo, dtor);
+    abort();   // not reached
   }
 #endif
   // No C++ runtime (a C program called mi_new) or no unwind tables: there is no one to catch it.

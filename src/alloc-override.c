@@ -17,12 +17,25 @@
    unit. That holds in the single-TU build (src/static.c -> mimic.o), detected by this file being
    #included (__INCLUDE_LEVEL__ > 0). Compiled on its own, each name is a one-line forwarder.
 
+   Using it (tested in test/preload):
+     LD_PRELOAD=/path/to/libmimic.so program     (or: mimic-run [--stats] [--verbose] -- program)
+     cc -o program main.o ... /path/to/mimic.o -lpthread          objects always beat the C
+                                                                    library's malloc
+     cc -o program main.o ... -Wl,--whole-archive /path/to/libmimic.a -Wl,--no-whole-archive -lpthread
+     both also with -static (glibc); add -rdynamic if the program looks mi_* up with dlsym.
+   In every case the C library's own allocations (strdup, fopen's FILE, getline, qsort...) are
+   mimic's too: glibc calls malloc through the dynamic symbol table.
+
    Nothing here runs at start-up except a verbose banner; every function works before mimic's
    constructor has run (the mi_ functions initialise the process lazily) and after its destructor. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE   // RTLD_NEXT, RTLD_DEFAULT, the glibc malloc.h extras
 #endif
 #include "mimic/internal.h"
+
+// Called from free.c (and, once wired up, alloc.c); the lead moves these into internal.h.
+bool   _mi_free_foreign(void* p);
+size_t _mi_foreign_usable_size(const void* p);
 
 #if defined(MI_MALLOC_OVERRIDE) && defined(__ELF__) && defined(__GNUC__)
 #define MI_OVERRIDE_ACTIVE 1
@@ -331,12 +344,15 @@ typedef struct mallinfo (mi_libc_mallinfo_fun)(void);
 #define MI_LIBC_MALLINFO "mallinfo"
 #endif
 
+typedef size_t (mi_libc_usable_fun)(void*);
+
 #define MI_LIBC_UNRESOLVED 0
 #define MI_LIBC_RESOLVING  1
 #define MI_LIBC_RESOLVED   2
 static mi_atomic(int)         mi_libc_state;      // MI_LIBC_*
 static mi_libc_free_fun*      mi_libc_free;       // the C library's free (next definition after us), or NULL
 static mi_libc_mallinfo_fun*  mi_libc_mallinfo;   // the C library's mallinfo2/mallinfo, or NULL
+static mi_libc_usable_fun*    mi_libc_usable;     // the C library's malloc_usable_size, or NULL
 static mi_atomic(size_t)      mi_foreign_returned;
 
 /* Look up the C library's free and mallinfo once (RTLD_NEXT: the next definition after the object
@@ -354,9 +370,11 @@ static bool mi_libc_resolve(void) {
   if (dlsym != NULL) {
     void* f = dlsym(RTLD_NEXT, "free");
     void* m = dlsym(RTLD_NEXT, MI_LIBC_MALLINFO);
-    if (f != NULL && f != (void*)&mi_self_free && m != NULL) {
+    void* u = dlsym(RTLD_NEXT, "malloc_usable_size");
+    if (f != NULL && f != (void*)&mi_self_free && m != NULL && u != NULL) {
       mi_libc_free = (mi_libc_free_fun*)f;
       mi_libc_mallinfo = (mi_libc_mallinfo_fun*)m;
+      mi_libc_usable = (mi_libc_usable_fun*)u;
     }
   }
   mi_atomic_store_release(&mi_libc_state, MI_LIBC_RESOLVED);
@@ -415,12 +433,26 @@ bool _mi_free_foreign(void* p) {
 #endif
 }
 
+/* The usable size of a pointer the segment map does not know, if it is a glibc chunk (as for
+   _mi_free_foreign), else 0. Lets realloc/malloc_usable_size serve such pointers: copy out, then
+   mi_free hands the old block back to glibc. */
+size_t _mi_foreign_usable_size(const void* p) {
+#if defined(__GLIBC__)
+  if (p == NULL || !mi_libc_resolve() || mi_libc_usable == NULL) return 0;
+  if (!mi_libc_chunk_plausible(p) || !mi_libc_holds_memory()) return 0;
+  return mi_libc_usable((void*)p);
+#else
+  (void)p;
+  return 0;
+#endif
+}
+
 /* True when our malloc is the one the process uses. A global lookup of "malloc" either finds our
    definition, or — in a non-PIE executable that takes malloc's address — the executable's PLT
    stub, which is the function's canonical address and jumps to whichever malloc the process
    bound. So we do not compare addresses only: we allocate through what the lookup found and ask
-   whether the block is ours. Computed once. Without dlsym (a fully static program) our malloc is
-   linked in, hence used. */
+   whether the block is ours. Computed once. Without dlsym, or without any dynamic "malloc" (a
+   fully static program), our malloc is the one linked in, hence used. */
 typedef void* (mi_malloc_fun_t)(size_t);
 typedef void  (mi_free_fun_t)(void*);
 static mi_atomic(int) mi_redirect_state;   // 0 unknown, 1 yes, 2 no
@@ -428,9 +460,10 @@ static mi_atomic(int) mi_redirect_state;   // 0 unknown, 1 yes, 2 no
 static bool mi_redirect_probe(void) {
   if (dlsym == NULL) return true;
   void* m = dlsym(RTLD_DEFAULT, "malloc");
-  if (m == (void*)&mi_self_malloc) return true;
+  // no dynamic "malloc" at all: a static executable, which can only have linked in ours
+  if (m == NULL || m == (void*)&mi_self_malloc) return true;
   void* f = dlsym(RTLD_DEFAULT, "free");
-  if (m == NULL || f == NULL) return false;
+  if (f == NULL) return false;
   void* p = ((mi_malloc_fun_t*)m)(16);
   const bool ours = (p != NULL && _mi_checked_ptr_segment(p, NULL) != NULL);
   ((mi_free_fun_t*)f)(p);   // the matching free, ours or not
@@ -457,6 +490,7 @@ __attribute__((constructor(102))) static void mi_override_banner(void) {
 #else  // !MI_OVERRIDE_ACTIVE
 
 bool _mi_free_foreign(void* p) { (void)p; return false; }
+size_t _mi_foreign_usable_size(const void* p) { (void)p; return 0; }
 bool mi_is_redirected(void) mi_attr_noexcept { return false; }
 
 #endif

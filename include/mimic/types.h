@@ -152,9 +152,11 @@ typedef struct mi_page_s {
   uint16_t          capacity;        // blocks whose memory has been put on a free list so far
   uint16_t          reserved;        // blocks that fit in the page
   mi_atomic(uint8_t) flags;          // [atomic] IN_FULL | HAS_ALIGNED (owner writes; remote free reads HAS_ALIGNED)
-  uint8_t           segment_in_use : 1;   // taken from the segment
-  uint8_t           is_zero_init : 1;     // every block on `free` is zero except its link word
-  uint8_t           is_committed : 1;     // memory is committed (always on overcommit OSes)
+  // No bit-fields: adjacent bit-fields are one memory location in C11, and segment_in_use is read
+  // by other threads (debug checks, ownership queries) while the owner flips is_zero_init.
+  uint8_t           segment_in_use;  // [imm] taken from the segment
+  uint8_t           is_zero_init;    // every block on `free` is zero except its link word
+  uint8_t           is_committed;    // memory is committed (always on overcommit OSes)
   uint8_t           retire_expire;   // > 0: empty, kept around this many more slow-path visits
   uint8_t           heap_tag;        // tag of the heap that owns it (mi_heap_new_ex)
   uint8_t           page_index;      // index in the segment

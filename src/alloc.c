@@ -163,6 +163,14 @@ void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero)
     if (zero) memset((uint8_t*)p + newsize, 0, size - newsize);   // a later in-place grow must read zeros
     return p;
   }
+  if (newsize > size && newsize > MI_LARGE_OBJ_SIZE_MAX && mi_heap_is_initialized(heap)) {
+    // a huge block grows by remapping its pages (the new tail is fresh, zeroed memory)
+    mi_segment_t* segment = _mi_checked_ptr_segment(p, NULL);
+    if (segment != NULL && segment->page_kind == MI_PAGE_HUGE) {
+      void* q = _mi_segment_huge_page_grow(heap, &segment->pages[0], p, newsize);
+      if (q != NULL) return q;
+    }
+  }
   void* newp = _mi_heap_malloc_zero(heap, newsize, false);
   if (mi_likely(newp != NULL)) {
     size_t copied = (newsize > size ? size : newsize);

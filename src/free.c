@@ -69,6 +69,12 @@ void _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* block
     }
   }
   mi_track_free(block);
+  if (segment->page_kind == MI_PAGE_HUGE) {
+    // The owner may take a while to notice this free: give the memory back now. Must happen
+    // before the push below, after which the owner may unmap the segment.
+    size_t psize = _mi_os_page_size();
+    if (page->block_size > 2 * psize) (void)_mi_os_purge((uint8_t*)block + psize, page->block_size - psize);
+  }
   uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
   uintptr_t tfx;
   bool use_delayed;

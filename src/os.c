@@ -60,6 +60,36 @@ void* _mi_os_alloc_aligned(size_t size, size_t alignment, mi_memid_t* memid) {
   return p;
 }
 
+/* Grow the OS mapping `memid` (starting at p) to `newsize` bytes, keeping `alignment`: in place
+   if the address space after it is free, else by moving its pages (no copy) to a fresh aligned
+   range. Returns the (possibly new) start, or NULL if the OS cannot do it (then nothing changed). */
+void* _mi_os_remap(void* p, size_t newsize, size_t alignment, mi_memid_t* memid) {
+  if (memid->kind != MI_MEM_OS || memid->base != p) return NULL;
+  newsize = _mi_align_up(newsize, mi_os_config.page_size);
+  size_t oldsize = memid->size;
+  if (newsize <= oldsize) return NULL;
+  if (_mi_prim_remap(p, oldsize, newsize, NULL) == 0) {
+    _mi_stat_increase(&_mi_stats_main.reserved, newsize - oldsize);
+    _mi_stat_increase(&_mi_stats_main.committed, newsize - oldsize);
+    memid->size = newsize;
+    return p;
+  }
+  mi_memid_t dst_memid;
+  void* dst = _mi_os_alloc_aligned(newsize, alignment, &dst_memid);
+  if (dst == NULL) return NULL;
+  void* q = dst;
+  if (_mi_prim_remap(p, oldsize, newsize, &q) != 0 || q != dst) {
+    _mi_os_free(dst, newsize, dst_memid);
+    return NULL;
+  }
+  // the old range is gone (mremap unmapped it); the new one replaced `dst`
+  _mi_stat_decrease(&_mi_stats_main.reserved, oldsize);
+  _mi_stat_decrease(&_mi_stats_main.committed, oldsize);
+  memid->base = dst;
+  memid->size = newsize;
+  return dst;
+}
+
 void _mi_os_free(void* p, size_t size, mi_memid_t memid) {
   if (memid.kind != MI_MEM_OS) return;
   (void)p; (void)size;

@@ -559,3 +559,41 @@ void _mi_segments_fork_child(void) {
   _mi_prim_lock_init(&mi_cache_lock);
   _mi_prim_lock_init(&mi_abandoned_lock);
 }
+
+/* ------------------------------------------------------------------------------------------------
+   Growing a huge block in place: realloc chains of multi-MiB buffers move pages, never bytes
+------------------------------------------------------------------------------------------------ */
+
+void* _mi_segment_huge_page_grow(mi_heap_t* heap, mi_page_t* page, void* p, size_t newsize) {
+  mi_segment_t* segment = _mi_page_segment(page);
+  if (segment->page_kind != MI_PAGE_HUGE || p != (void*)page->page_start || mi_page_has_aligned(page)) return NULL;
+  if (mi_page_heap(page) != heap || mi_atomic_load_relaxed(&segment->thread_id) != heap->tld->thread_id) return NULL;
+  if (newsize > MI_MAX_ALLOC_SIZE - newsize / 8 - segment->page0_offset - _mi_os_page_size()) return NULL;
+  // 12.5% headroom so a chain of small increments does not remap every time
+  size_t new_size = _mi_align_up(segment->page0_offset + newsize + newsize / 8, _mi_os_page_size());
+  size_t page0_offset = segment->page0_offset;
+  size_t old_block = page->block_size;
+  // the page descriptor lives in the header, which may move: unlink it from its queue first
+  mi_page_queue_t* pq = _mi_page_queue_of(heap, page);
+  _mi_page_queue_remove(heap, pq, page);
+  _mi_segment_map_freed(segment);
+  mi_memid_t memid = segment->memid;
+  mi_segment_t* moved = (mi_segment_t*)_mi_os_remap(segment, new_size, MI_SEGMENT_SIZE, &memid);
+  if (moved == NULL) {
+    _mi_segment_map_allocated(segment);
+    _mi_page_queue_push(heap, pq, page);
+    return NULL;
+  }
+  segment = moved;
+  segment->memid = memid;
+  segment->segment_size = memid.size;
+  segment->cookie = (uintptr_t)segment ^ _mi_process_key;
+  page = &segment->pages[0];
+  page->page_start = (uint8_t*)segment + page0_offset;
+  page->block_size = segment->segment_size - page0_offset;
+  _mi_segment_map_allocated(segment);
+  _mi_stat_decrease(&_mi_stats_main.huge, old_block);
+  _mi_stat_increase(&_mi_stats_main.huge, page->block_size);
+  _mi_page_queue_push(heap, pq, page);
+  return page->page_start;
+}

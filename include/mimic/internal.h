@@ -39,6 +39,7 @@ void  _mi_os_init(void);
 size_t _mi_os_page_size(void);
 void* _mi_os_alloc_aligned(size_t size, size_t alignment, mi_memid_t* memid);
 void  _mi_os_free(void* p, size_t size, mi_memid_t memid);
+void* _mi_os_remap(void* p, size_t newsize, size_t alignment, mi_memid_t* memid);
 bool  _mi_os_purge(void* p, size_t size);     // true if the memory must be committed again before use
 bool  _mi_os_commit(void* p, size_t size, bool* is_zero);
 void* _mi_os_alloc_meta(size_t size);          // zeroed internal meta data (thread data)
@@ -58,6 +59,7 @@ void  _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld);
 bool  _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all);
 bool  _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap);
 void  _mi_segment_cache_collect(bool force);
+void* _mi_segment_huge_page_grow(mi_heap_t* heap, mi_page_t* page, void* p, size_t newsize);
 void  _mi_segments_collect(mi_tld_t* tld, bool force);
 size_t _mi_segment_page_size(const mi_segment_t* segment, const mi_page_t* page);
 uint8_t* _mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* page, size_t* size);

@@ -31,7 +31,8 @@ int    _mi_prim_commit(void* addr, size_t size, bool* is_zero);
 int    _mi_prim_decommit(void* addr, size_t size, bool* needs_recommit);
 int    _mi_prim_reset(void* addr, size_t size);   // contents may be dropped lazily (MADV_FREE)
 int    _mi_prim_protect(void* addr, size_t size, bool protect);
-// Resize a mapping in place or by moving it (Linux mremap); ENOTSUP where impossible.
+// Resize a mapping in place (newaddr == NULL) or move it onto the mapping at *newaddr (Linux
+// mremap; the pages move, nothing is copied). ENOTSUP where impossible.
 int    _mi_prim_remap(void* addr, size_t size, size_t newsize, void** newaddr);
 
 int64_t _mi_prim_clock_now(void);                // monotonic milliseconds

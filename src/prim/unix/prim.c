@@ -86,13 +86,15 @@ int _mi_prim_protect(void* addr, size_t size, bool protect) {
 }
 
 int _mi_prim_remap(void* addr, size_t size, size_t newsize, void** newaddr) {
-#if defined(__linux__) && defined(MREMAP_MAYMOVE)
-  void* p = mremap(addr, size, newsize, MREMAP_MAYMOVE);
-  if (p == MAP_FAILED) { *newaddr = NULL; return errno; }
-  *newaddr = p;
+#if defined(__linux__) && defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED)
+  void* p;
+  if (newaddr == NULL || *newaddr == NULL) p = mremap(addr, size, newsize, 0);   // in place only
+  else p = mremap(addr, size, newsize, MREMAP_MAYMOVE | MREMAP_FIXED, *newaddr);
+  if (p == MAP_FAILED) return errno;
+  if (newaddr != NULL) *newaddr = p;
   return 0;
 #else
-  (void)addr; (void)size; (void)newsize; *newaddr = NULL;
+  (void)addr; (void)size; (void)newsize; (void)newaddr;
   return ENOTSUP;
 #endif
 }

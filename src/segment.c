@@ -44,8 +44,9 @@ uint8_t* _mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* pag
 ------------------------------------------------------------------------------------------------ */
 
 #define MI_CACHE_MAX_ENTRIES  16
-#define MI_CACHE_MAX_BYTES    (64 * MI_MiB)
-#define MI_CACHE_MAX_SEGMENT  (32 * MI_MiB)
+#define MI_CACHE_MAX_BYTES    (128 * MI_MiB)
+#define MI_CACHE_MAX_SEGMENT  (64 * MI_MiB)
+#define MI_CACHE_DELAY_MULT   10          // cached segments live 10x purge_delay (100 ms by default)
 
 typedef struct mi_cache_entry_s {
   mi_segment_t* segment;
@@ -115,7 +116,7 @@ static bool mi_cache_push(mi_segment_t* segment, size_t size, mi_memid_t memid) 
   if (mi_cache_count < MI_CACHE_MAX_ENTRIES && mi_cache_bytes + size <= MI_CACHE_MAX_BYTES) {
     mi_cache_entry_t* e = &mi_cache[mi_cache_count++];
     e->segment = segment; e->memid = memid; e->size = size;
-    e->expire = (delay < 0 ? INT64_MAX : now + delay);
+    e->expire = (delay < 0 ? INT64_MAX : now + delay * MI_CACHE_DELAY_MULT);
     mi_cache_bytes += size;
     pushed = true;
   }
@@ -126,16 +127,21 @@ static bool mi_cache_push(mi_segment_t* segment, size_t size, mi_memid_t memid) 
   return pushed;
 }
 
-// Take a cached segment of at least `size` bytes; a larger one is trimmed to fit (its tail unmapped).
+// Take a cached segment for a `size`-byte segment: the smallest one that fits; one up to twice
+// the size is used whole (its memory is resident already), a larger one is trimmed; if none fits,
+// the largest one is grown with mremap (its pages stay, only the tail is new).
 static mi_segment_t* mi_cache_pop(size_t size, mi_memid_t* memid) {
   if (mi_atomic_load_relaxed(&mi_cache_count_hint) == 0) return NULL;
   mi_segment_t* segment = NULL;
   size_t found_size = 0;
   _mi_prim_lock_acquire(&mi_cache_lock);
-  size_t best = SIZE_MAX;
+  size_t best = SIZE_MAX, largest = SIZE_MAX;
   for (size_t i = 0; i < mi_cache_count; i++) {
     if (mi_cache[i].size >= size && (best == SIZE_MAX || mi_cache[i].size < mi_cache[best].size)) best = i;
+    if (largest == SIZE_MAX || mi_cache[i].size > mi_cache[largest].size) largest = i;
   }
+  // growing only pays for huge requests (a normal segment is exactly MI_SEGMENT_SIZE)
+  if (best == SIZE_MAX && size > MI_SEGMENT_SIZE && largest != SIZE_MAX && mi_cache[largest].size > MI_SEGMENT_SIZE) best = largest;
   if (best != SIZE_MAX) {
     segment = mi_cache[best].segment;
     *memid = mi_cache[best].memid;
@@ -147,14 +153,20 @@ static mi_segment_t* mi_cache_pop(size_t size, mi_memid_t* memid) {
   _mi_prim_lock_release(&mi_cache_lock);
   if (segment == NULL) return NULL;
   _mi_stat_decrease(&_mi_stats_main.segments_cached, 1);
-  if (found_size > size) {
+  memid->is_zero = false;
+  if (found_size < size) {
+    mi_segment_t* grown = (mi_segment_t*)_mi_os_remap(segment, size, MI_SEGMENT_SIZE, memid);
+    if (grown == NULL) { _mi_os_free(segment, found_size, *memid); return NULL; }
+    memid->is_zero = false;
+    return grown;
+  }
+  if (found_size > 2 * size || (size <= MI_SEGMENT_SIZE && found_size > size)) {
     mi_memid_t tail = *memid;
     tail.base = (uint8_t*)segment + size;
     tail.size = found_size - size;
     _mi_os_free(tail.base, tail.size, tail);
     memid->size = size;
   }
-  memid->is_zero = false;
   return segment;
 }
 
@@ -224,6 +236,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
     if (segment == NULL) return NULL;
   }
   if (!memid.is_zero) memset(segment, 0, info_size);
+  if (kind == MI_PAGE_HUGE) segment_size = memid.size;   // a cached segment may be larger: use it all
 
   segment->memid = memid;
   segment->segment_size = segment_size;

@@ -242,7 +242,7 @@ static void test_process_info(void) {
   CHECK(elapsed < 3600 * 1000);
   CHECK(commit >= touch);
   CHECK(peak_commit >= commit);
-  CHECK(faults > 0);
+  /* page_faults counts major faults (mimalloc: ru_majflt), which may well be 0 */
   /* NULL arguments are allowed */
   mi_process_info(NULL, NULL, NULL, &rss, NULL, NULL, NULL, NULL);
   CHECK(rss > 0);

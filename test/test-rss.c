@@ -2,7 +2,8 @@
  * times; RSS must not grow from one iteration to the next, and after freeing everything and
  * a forced collect it must come back down close to where it started.
  *
- *   test-rss [iterations] [MiB per iteration]     (default 4 x 1024 MiB; 4 x 256 under sanitizers)
+ *   test-rss [iterations] [MiB per iteration]     (default 4 x 1024 MiB; 256 MiB under ASan,
+ *                                                  128 MiB under TSan)
  */
 #include "testutil.h"
 
@@ -19,9 +20,9 @@ static size_t rss_now(void) {
 
 int main(int argc, char** argv) {
   int iters = (int)tu_arg(argc, argv, 1, 4);
-  size_t total = (size_t)tu_arg(argc, argv, 2, TU_SANITIZED ? 256 : 1024) * TU_MiB;
+  size_t total = (size_t)tu_arg(argc, argv, 2, TU_TSAN ? 128 : TU_ASAN ? 256 : 1024) * TU_MiB;
   /* block sizes 16..1024 (average ~520 B) */
-  size_t max_blocks = total / 16 + 16;
+  size_t max_blocks = total / 256 + 16; /* 2x the expected count */
   void** ptrs = (void**)mmap(NULL, max_blocks * sizeof(void*), PROT_READ | PROT_WRITE,
                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   CHECK(ptrs != MAP_FAILED);
@@ -33,6 +34,9 @@ int main(int argc, char** argv) {
          start / TU_MiB);
   size_t first_peak = 0, first_after = 0;
   size_t slack = 32 * TU_MiB; /* allocator meta-data, partially used pages, a small cache */
+  /* right after the frees, memory waiting for its purge delay is still resident, and how much
+     depends on timing: that figure gets a larger allowance (1/8 of the volume) */
+  size_t free_slack = slack + total / 8;
   int bad_content = 0;
   uint64_t rng = 99;
   for (int it = 0; it < iters; it++) {
@@ -57,6 +61,8 @@ int main(int argc, char** argv) {
       if (((char*)ptrs[i])[0] != (char)(i & 0xff)) bad_content++;
       mi_free(ptrs[i]);
     }
+    usleep(200 * 1000); /* beyond the default purge delays (10 ms, arenas 10x) */
+    mi_free(mi_malloc(16)); /* a little activity lets a lazy purge run */
     size_t after = rss_now();
     mi_collect(true);
     size_t collected = rss_now();
@@ -71,7 +77,7 @@ int main(int argc, char** argv) {
     } else {
       CHECKF(peak <= first_peak + slack, "iteration %d: peak rss grew %zu -> %zu MiB", it,
              first_peak / TU_MiB, peak / TU_MiB);
-      CHECKF(after <= first_after + slack, "iteration %d: rss after free grew %zu -> %zu MiB",
+      CHECKF(after <= first_after + free_slack, "iteration %d: rss after free grew %zu -> %zu MiB",
              it, first_after / TU_MiB, after / TU_MiB);
     }
     /* everything freed and collected: at most a small cache may stay resident */

@@ -2,8 +2,8 @@
  *
  *   test-stress [threads] [iterations] [scale]      (default 8 10 50)
  *
- * `threads` workers run at once. Each worker does 10*scale rounds of work on a private set of
- * ~scale live blocks: random sizes 8 B..256 KiB (mostly small) plus an occasional 4 MiB block,
+ * `threads` workers run at once. Each worker does 2500*scale operations on a private set of
+ * 4*scale live blocks: random sizes 8 B..256 KiB (mostly small) plus an occasional 4 MiB block,
  * every block stamped with a pattern derived from its id and checked before it is freed.
  * About a quarter of the blocks go through a shared transfer array, so they are freed (or
  * re-allocated) by another thread -- often after the thread that allocated them has exited.
@@ -68,11 +68,11 @@ static void free_block(hdr_t* h) {
 
 static void* worker(void* arg) {
   uint64_t rng = (uint64_t)(uintptr_t)arg * 0x9E3779B97F4A7C15ull + 17;
-  size_t nlocal = (size_t)scale < 8 ? 8 : (size_t)scale;
+  size_t nlocal = (size_t)scale * 4 < 8 ? 8 : (size_t)scale * 4;
   hdr_t** local = (hdr_t**)mi_calloc(nlocal, sizeof(hdr_t*));
   if (!local) { atomic_fetch_add(&null_results, 1); return NULL; }
   long ops = 0;
-  long rounds = 10 * scale;
+  long rounds = 2500 * scale;
   for (long r = 0; r < rounds; r++) {
     size_t i = tu_rand_below(&rng, nlocal);
     size_t k = tu_rand_below(&rng, 100);

@@ -76,10 +76,11 @@ static void* producer(void* arg) {
   if (!blocks) { atomic_fetch_add(&null_results, 1); return NULL; }
   while (bytes < BATCH_BYTES && n < cap) {
     size_t r = tu_rand_below(&rng, 100);
-    size_t sz = r < 80 ? 16 + tu_rand_below(&rng, 1008) : r < 97 ? 1024 + tu_rand_below(&rng, 15 * 1024)
+    size_t sz = r < 80 ? 24 + tu_rand_below(&rng, 1000) : r < 97 ? 1024 + tu_rand_below(&rng, 15 * 1024)
                                                                  : 16384 + tu_rand_below(&rng, 100000);
     uint64_t* p = (uint64_t*)mi_malloc(sz);
     if (!p) { atomic_fetch_add(&null_results, 1); break; }
+    memset(p, (int)(id & 0xff), sz); /* touch it all: live data is resident data */
     p[0] = id;
     p[1] = sz;
     ((uint8_t*)p)[sz - 1] = (uint8_t)id;

@@ -76,7 +76,7 @@ static inline bool tu_check_(bool ok, const char* file, int line, const char* ex
 #define CHECK(cond) tu_check_((cond) ? true : false, __FILE__, __LINE__, #cond)
 /* CHECKF(cond, fmt, ...): like CHECK, with a printf-style explanation on failure. */
 #define CHECKF(cond, ...)                                                                  \
-  (CHECK(cond) ? true                                                                      \
+  (tu_check_((cond) ? true : false, __FILE__, __LINE__, #cond) ? true                      \
                : (fprintf(stderr, "    "), fprintf(stderr, __VA_ARGS__),                   \
                   fputc('\n', stderr), fflush(stderr), false))
 /* CHECK_EQ for integers: prints both values on failure. */

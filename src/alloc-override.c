@@ -34,8 +34,6 @@
 #include "mimic/internal.h"
 
 // Called from free.c (and, once wired up, alloc.c); the lead moves these into internal.h.
-bool   _mi_free_foreign(void* p);
-size_t _mi_foreign_usable_size(const void* p);
 
 #if defined(MI_MALLOC_OVERRIDE) && defined(__ELF__) && defined(__GNUC__)
 #define MI_OVERRIDE_ACTIVE 1

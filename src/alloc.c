@@ -156,8 +156,16 @@ void* mi_expand(void* p, size_t newsize) mi_attr_noexcept {
 
 void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero) {
   if (p == NULL) return _mi_heap_malloc_zero(heap, newsize, zero);
-  size_t size = mi_usable_size_of(p, "mi_realloc");
-  if (size == 0 && _mi_checked_ptr_segment(p, NULL) == NULL) return NULL;   // not ours: reported
+  size_t size;
+  if (mi_unlikely(_mi_checked_ptr_segment(p, NULL) == NULL)) {
+    // not ours: memory from before the override (glibc) is copied out and handed back
+    size = _mi_foreign_usable_size(p);
+    if (size == 0) { _mi_error_message(EINVAL, "mi_realloc: invalid pointer %p\n", p); return NULL; }
+    void* newp = _mi_heap_malloc_zero(heap, newsize, zero);
+    if (newp != NULL) { memcpy(newp, p, (newsize > size ? size : newsize)); mi_free(p); }
+    return newp;
+  }
+  size = mi_usable_size_of(p, "mi_realloc");
   // stay in place when the block still fits and is not wasting more than half of it
   if (newsize <= size && newsize >= (size / 2) && newsize > 0) {
     if (zero) memset((uint8_t*)p + newsize, 0, size - newsize);   // a later in-place grow must read zeros

@@ -5,7 +5,6 @@
    current thread id, push on `local_free`. Everything else is out of line. */
 #include "mimic/internal.h"
 
-bool _mi_free_foreign(void* p);   // alloc-override.c: hands back pointers we never allocated
 
 mi_block_t* _mi_page_ptr_unalign(const mi_page_t* page, const void* p) {
   // page_start and block_size are immutable while the block is live: safe from any thread (#865)
@@ -73,7 +72,13 @@ void _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* block
     // The owner may take a while to notice this free: give the memory back now. Must happen
     // before the push below, after which the owner may unmap the segment.
     size_t psize = _mi_os_page_size();
-    if (page->block_size > 2 * psize) (void)_mi_os_purge((uint8_t*)block + psize, page->block_size - psize);
+    if (page->block_size > 2 * psize) {
+      uint8_t* start = (uint8_t*)block + psize;
+      size_t size = page->block_size - psize;
+      (void)_mi_os_purge(start, size);
+      // the owner frees the whole segment soon and accounts for all of it then
+      (void)_mi_os_recommit(NULL, _mi_align_down(size, psize));
+    }
   }
   uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
   uintptr_t tfx;

@@ -157,7 +157,6 @@ void _mi_process_init_once(void) {
   _mi_options_init();
   _mi_process_key = _mi_os_random_weak((uintptr_t)&_mi_process_key);
   _mi_prim_thread_init_auto_done(&mi_thread_done_auto);
-  _mi_prim_register_fork_handlers(&mi_fork_prepare, &mi_fork_parent, &mi_fork_child);
   _mi_process_is_initialized = true;
   mi_atomic_store_release(&mi_process_init_state, 2);
   (void)_mi_heap_init_thread();
@@ -165,7 +164,18 @@ void _mi_process_init_once(void) {
                       MIMIC_VERSION / 10000, (MIMIC_VERSION / 100) % 100, MIMIC_VERSION % 100);
 }
 
-void mi_process_init(void) mi_attr_noexcept { _mi_process_init_once(); (void)mi_prim_get_default_heap_init(); }
+// The fork handlers are registered here (the library constructor), never from the first malloc:
+// that malloc may come from inside pthread_atfork itself, which holds glibc's atfork lock.
+static mi_atomic(int) mi_fork_handlers_registered;
+
+void mi_process_init(void) mi_attr_noexcept {
+  _mi_process_init_once();
+  (void)mi_prim_get_default_heap_init();
+  int expected = 0;
+  if (mi_atomic_cas_strong_acq_rel(&mi_fork_handlers_registered, &expected, 1)) {
+    _mi_prim_register_fork_handlers(&mi_fork_prepare, &mi_fork_parent, &mi_fork_child);
+  }
+}
 
 static bool mi_process_done_flag;
 

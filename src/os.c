@@ -106,7 +106,21 @@ bool _mi_os_purge(void* p, size_t size) {
   if (err != 0) _mi_warning_message("cannot purge OS memory (error %d, address %p, size 0x%zx)\n", err, (void*)start, (size_t)(end - start));
   _mi_stat_counter_increase(&_mi_stats_main.purge_calls, 1);
   _mi_stat_increase(&_mi_stats_main.purged, end - start);
+  // purged memory is no longer backed: it counts as committed again when a page is reused
+  // (_mi_os_recommitted), or when the range is unmapped (accounted there)
+  _mi_stat_decrease(&_mi_stats_main.committed, end - start);
   return needs_recommit;
+}
+
+// Make a purged range usable again. On overcommit systems the pages come back on first touch
+// (reading zero): only the statistics change. p == NULL: statistics only.
+bool _mi_os_recommit(void* p, size_t size) {
+  if (p != NULL && !mi_os_config.has_overcommit) {
+    bool is_zero = false;
+    if (!_mi_os_commit(p, size, &is_zero)) return false;
+  }
+  _mi_stat_increase(&_mi_stats_main.committed, size);
+  return true;
 }
 
 bool _mi_os_commit(void* p, size_t size, bool* is_zero) {

@@ -7,6 +7,16 @@
 
 mi_atomic(uintptr_t) _mi_segment_map[MI_SEGMENT_MAP_WORDS];
 
+// The largest segment ever mapped, in units: a pointer further than that above the nearest segment
+// start cannot be inside it, which bounds the backwards scan for foreign pointers.
+static mi_atomic(size_t) mi_segment_max_units = 1;
+
+void _mi_segment_map_note_span(size_t segment_size) {
+  size_t units = (segment_size + MI_SEGMENT_SIZE - 1) / MI_SEGMENT_SIZE;
+  size_t cur = mi_atomic_load_relaxed(&mi_segment_max_units);
+  while (units > cur && !mi_atomic_cas_weak_acq_rel(&mi_segment_max_units, &cur, units)) { }
+}
+
 #define MI_MAP_WBITS (8 * sizeof(uintptr_t))
 
 static bool mi_segment_map_index(const void* p, size_t* word, uintptr_t* mask) {
@@ -39,8 +49,8 @@ mi_segment_t* _mi_segment_of_interior(const void* p) {
   // mask of the bits at or below `bit`
   uintptr_t below = (bit == MI_MAP_WBITS - 1 ? ~(uintptr_t)0 : (((uintptr_t)1 << (bit + 1)) - 1));
   uintptr_t w = mi_atomic_load_relaxed(&_mi_segment_map[word]) & below;
-  // a huge segment is at most PTRDIFF_MAX bytes; in practice the scan ends within a few words
-  size_t max_words = MI_SEGMENT_MAP_WORDS;
+  // no segment spans more than mi_segment_max_units units: look back no further than that
+  size_t max_words = mi_atomic_load_relaxed(&mi_segment_max_units) / MI_MAP_WBITS + 1;
   while (w == 0) {
     if (word == 0 || max_words-- == 0) return NULL;
     word--;

@@ -47,6 +47,7 @@ uint8_t* _mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* pag
 #define MI_CACHE_MAX_BYTES    (128 * MI_MiB)
 #define MI_CACHE_MAX_SEGMENT  (64 * MI_MiB)
 #define MI_CACHE_DELAY_MULT   10          // cached segments live 10x purge_delay (100 ms by default)
+#define MI_PURGE_PENDING_MAX  (16 * MI_MiB) // most freed-but-unpurged page memory a thread keeps
 
 typedef struct mi_cache_entry_s {
   mi_segment_t* segment;
@@ -252,7 +253,6 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
   segment->next = segment->prev = NULL;
   segment->in_free_queue = false;
   segment->in_abandoned_list = false;
-  segment->purge_eagerly = false;
   for (size_t i = 0; i < capacity; i++) {
     mi_page_t* page = &segment->pages[i];
     page->page_index = (uint8_t)i;
@@ -262,14 +262,30 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
     page->purge_expire = 0;
   }
   mi_atomic_store_release(&segment->thread_id, tld->thread_id);
+  _mi_segment_map_note_span(segment_size);
   _mi_segment_map_allocated(segment);
   tld->segment_count++;
   _mi_stat_increase(&_mi_stats_main.segments, 1);
   return segment;
 }
 
+// Statistics: count the purged pages as committed again, so unmapping (or caching) the whole
+// segment balances the books.
+static void mi_segment_uncount_purged(mi_segment_t* segment) {
+  for (size_t i = 0; i < segment->capacity; i++) {
+    mi_page_t* page = &segment->pages[i];
+    if (!page->is_committed) {
+      size_t psize;
+      (void)_mi_segment_page_area(segment, page, &psize);
+      _mi_os_recommit(NULL, psize);
+      page->is_committed = 1;
+    }
+  }
+}
+
 static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
   mi_segment_remove_from_free_queue(segment, tld);
+  mi_segment_uncount_purged(segment);
   // pending purges of this segment are moot now
   for (size_t i = 0; i < segment->capacity; i++) {
     if (segment->pages[i].purge_expire != 0) { segment->pages[i].purge_expire = 0; if (tld->pending_purges > 0) tld->pending_purges--; }
@@ -295,6 +311,7 @@ static void mi_segment_page_purge(mi_segment_t* segment, mi_page_t* page) {
   uint8_t* start = _mi_segment_page_area(segment, page, &psize);
   (void)_mi_os_purge(start, psize);
   page->is_zero_init = true;   // purged memory reads back as zero
+  page->is_committed = 0;      // (statistics: recommitted when the page is taken again)
   page->purge_expire = 0;
 }
 
@@ -315,6 +332,7 @@ static void mi_segments_purge_queue(mi_segment_queue_t* q, bool force, int64_t n
           run_start = start; run_size = psize;
         }
         page->is_zero_init = true;   // purged memory reads back as zero
+        page->is_committed = 0;
         page->purge_expire = 0;
         tld->pending_purges--;
       }
@@ -331,7 +349,7 @@ void _mi_segments_collect(mi_tld_t* tld, bool force) {
   int64_t now = _mi_prim_clock_now();
   mi_segments_purge_queue(&tld->small_free, force, now, tld);
   mi_segments_purge_queue(&tld->medium_free, force, now, tld);
-  if (force) tld->pending_purges = 0;
+  if (force) { tld->pending_purges = 0; tld->pending_purge_bytes = 0; }
 }
 
 static mi_page_t* mi_segment_take_free_page(mi_segment_t* segment, mi_tld_t* tld) {
@@ -342,10 +360,8 @@ static mi_page_t* mi_segment_take_free_page(mi_segment_t* segment, mi_tld_t* tld
       if (page->purge_expire != 0) { page->purge_expire = 0; if (tld->pending_purges > 0) tld->pending_purges--; }
       if (!page->is_committed) {
         size_t psize; uint8_t* start = _mi_segment_page_area(segment, page, &psize);
-        bool is_zero = false;
-        if (!_mi_os_commit(start, psize, &is_zero)) { page->segment_in_use = 0; return NULL; }
+        if (!_mi_os_recommit(start, psize)) { page->segment_in_use = 0; return NULL; }
         page->is_committed = 1;
-        if (!is_zero) page->is_zero_init = false;
       }
       segment->used++;
       if (segment->used == segment->capacity) mi_segment_remove_from_free_queue(segment, tld);
@@ -407,15 +423,22 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   // the segment lives on: give the page's memory back after the purge delay
   long delay = mi_purge_delay();
   mi_segment_insert_in_free_queue(segment, tld);
-  // A segment adopted through a free belongs to a thread that frees what others allocated: it
-  // is unlikely to reuse the page soon, so the page goes back to the OS now.
-  if (force || delay == 0 || (segment->purge_eagerly && delay > 0)) mi_segment_page_purge(segment, page);
+  if (force || delay == 0) mi_segment_page_purge(segment, page);
   else if (delay > 0) {
     int64_t now = _mi_prim_clock_now();
     page->purge_expire = now + delay;
     tld->pending_purges++;
+    tld->pending_purge_bytes += _mi_segment_page_size(segment, page);
+    if (tld->pending_purge_bytes > MI_PURGE_PENDING_MAX) {
+      // a thread freeing fast (e.g. adopting what exited threads left) would hold up to
+      // purge_delay's worth of its frees: bound that, purging what is pending now
+      tld->purge_check_at = now + (delay > 1 ? delay / 2 : 1);
+      mi_segments_purge_queue(&tld->small_free, true, now, tld);
+      mi_segments_purge_queue(&tld->medium_free, true, now, tld);
+      tld->pending_purge_bytes = 0;
+    }
     // a thread that only frees never reaches the allocation slow path: purge from here too
-    if (now >= tld->purge_check_at) {
+    else if (now >= tld->purge_check_at) {
       tld->purge_check_at = now + (delay > 1 ? delay / 2 : 1);
       mi_segments_purge_queue(&tld->small_free, false, now, tld);
       mi_segments_purge_queue(&tld->medium_free, false, now, tld);
@@ -532,7 +555,7 @@ bool _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap) {
     claimed = true;
   }
   _mi_prim_lock_release(&mi_abandoned_lock);
-  if (claimed) { segment->purge_eagerly = true; mi_segment_reclaim(segment, heap); }
+  if (claimed) mi_segment_reclaim(segment, heap);
   return claimed;
 }
 
@@ -604,6 +627,7 @@ void* _mi_segment_huge_page_grow(mi_heap_t* heap, mi_page_t* page, void* p, size
   page = &segment->pages[0];
   page->page_start = (uint8_t*)segment + page0_offset;
   page->block_size = segment->segment_size - page0_offset;
+  _mi_segment_map_note_span(segment->segment_size);
   _mi_segment_map_allocated(segment);
   _mi_stat_decrease(&_mi_stats_main.huge, old_block);
   _mi_stat_increase(&_mi_stats_main.huge, page->block_size);

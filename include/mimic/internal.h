@@ -42,6 +42,7 @@ void  _mi_os_free(void* p, size_t size, mi_memid_t memid);
 void* _mi_os_remap(void* p, size_t newsize, size_t alignment, mi_memid_t* memid);
 bool  _mi_os_purge(void* p, size_t size);     // true if the memory must be committed again before use
 bool  _mi_os_commit(void* p, size_t size, bool* is_zero);
+bool  _mi_os_recommit(void* p, size_t size);         // after a purge; p == NULL: statistics only
 void* _mi_os_alloc_meta(size_t size);          // zeroed internal meta data (thread data)
 void  _mi_os_free_meta(void* p, size_t size);
 uintptr_t _mi_random_shuffle(uintptr_t x);
@@ -50,6 +51,7 @@ uintptr_t _mi_os_random_weak(uintptr_t extra_seed);
 /* ---- segment-map.c: which 4 MiB units of the address space are segment starts ---- */
 void  _mi_segment_map_allocated(const mi_segment_t* segment);
 void  _mi_segment_map_freed(const mi_segment_t* segment);
+void  _mi_segment_map_note_span(size_t segment_size);   // largest segment: bounds the interior scan
 mi_segment_t* _mi_segment_of_interior(const void* p);   // slow: also finds huge segments from inside
 
 /* ---- segment.c ---- */
@@ -118,6 +120,10 @@ void  _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* bloc
 mi_block_t* _mi_page_ptr_unalign(const mi_page_t* page, const void* p);
 mi_segment_t* _mi_checked_ptr_segment(const void* p, const char* msg);
 bool  _mi_free_delayed_block_ok(mi_block_t* block);
+
+/* ---- alloc-override.c ---- */
+bool   _mi_free_foreign(void* p);                 // hand a pointer we never allocated back (glibc); false if not
+size_t _mi_foreign_usable_size(const void* p);    // usable size of such a pointer, else 0
 
 /* ---- init.c ---- */
 extern mi_heap_t _mi_heap_empty;                       // the heap of threads that have not allocated yet

@@ -199,7 +199,6 @@ typedef struct mi_segment_s {
   size_t            page0_offset;        // [imm] where page 0's blocks start (after the header, aligned)
   bool              in_free_queue;
   bool              in_abandoned_list;
-  bool              purge_eagerly;       // adopted by a thread that freed into it: purge freed pages at once
   mi_page_t         pages[1];            // `capacity` entries
 } mi_segment_t;
 
@@ -225,6 +224,7 @@ typedef struct mi_tld_s {
   mi_segment_queue_t  medium_free;      // segments with free medium pages
   size_t              segment_count;
   size_t              pending_purges;   // free pages waiting for their purge delay
+  size_t              pending_purge_bytes;   // their size, roughly (reset when a forced pass ran)
   int64_t             purge_check_at;   // next time a page free looks for expired purges
   unsigned long long  heartbeat;        // counts slow-path visits (drives retire and deferred free)
   bool                recurse;          // guards the deferred-free callback

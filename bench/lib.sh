@@ -12,7 +12,8 @@ die()  { say "error: $*"; exit 1; }
 # find_syslib SONAME -> absolute path or empty
 find_syslib() {
   local so=$1 p
-  p=$(ldconfig -p 2>/dev/null | awk -v n="$so" '$1 == n { print $NF; exit }')
+  # no early exit in awk: with pipefail a SIGPIPE/EPIPE in ldconfig would fail the assignment
+  p=$(ldconfig -p 2>/dev/null | awk -v n="$so" '$1 == n && p == "" { p = $NF } END { print p }' || true)
   if [[ -z $p ]]; then
     for d in /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib64 /usr/lib /usr/local/lib; do
       [[ -e $d/$so ]] && { p=$d/$so; break; }
@@ -68,7 +69,7 @@ setup_allocators() {
       fi
       continue
     fi
-    if [[ -n $lib ]] && command -v nm >/dev/null && ! nm -D --defined-only "$lib" 2>/dev/null | grep -qw malloc; then
+    if [[ -n $lib ]] && command -v nm >/dev/null && ! grep -qw malloc <<<"$(nm -D --defined-only "$lib" 2>/dev/null)"; then
       say "skip $name: $lib does not export malloc (built without MI_OVERRIDE?), LD_PRELOAD would measure glibc"
       continue
     fi

@@ -185,7 +185,7 @@ job() {   # job NAME -> command line (as an array in JOB)
 
 RESULTS=$BENCH_DIR/results
 mkdir -p "$RESULTS"
-[[ -z $TAG ]] && TAG=real-$(date +%Y-%m-%d)$( (( QUICK )) && echo -quick )
+[[ -z $TAG ]] && TAG=real-$(date +%Y-%m-%d)$( (( QUICK )) && echo -quick || true )
 BASE=$RESULTS/$TAG
 RAW=$BASE-raw.csv
 echo "workload,allocator,run,wall_s,user_s,sys_s,maxrss_kb,status" >"$RAW"
@@ -234,7 +234,7 @@ awk -F, -v allocs="$alloc_csv" -v ref="$REF" -v runs="$RUNS" -v csvout="$BASE.cs
   echo "# Real programs $TAG"
   echo
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); $RUNS runs per allocator, interleaved; job scale $SCALE"
-  echo "- machine: $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1), $(nproc) CPUs"
+  echo "- machine: $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1 || true), $(nproc) CPUs"
   echo "- status 99 in the raw CSV marks an output that differed from the reference run"
   echo
   sed -e '/^### CPU time/,$d' "$WORK/table.md"

@@ -109,7 +109,7 @@ REF=mimalloc
 # ---- output files -----------------------------------------------------------------
 RESULTS=$BENCH_DIR/results
 mkdir -p "$RESULTS"
-[[ -z $TAG ]] && TAG=$(date +%Y-%m-%d)$( (( QUICK )) && echo -quick )
+[[ -z $TAG ]] && TAG=$(date +%Y-%m-%d)$( (( QUICK )) && echo -quick || true )
 BASE=$RESULTS/$TAG
 RAW=$BASE-raw.csv
 LOG=$BASE.log
@@ -253,7 +253,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
-set key top left horizontal
+set key top left horizontal reverse Left
 set grid ytics
 set xtics rotate by -40 scale 0 nomirror
 set yrange [0:$ymax]
@@ -273,10 +273,10 @@ if (( CHARTS )); then
 fi
 
 # ---- markdown -----------------------------------------------------------------------------
-CPU=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+CPU=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1 || true)
 NCPU=$(nproc 2>/dev/null || echo '?')
-MEM=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)
-OS=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")
+MEM=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || true)
+OS=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME" || true)
 {
   echo "# Benchmark results $TAG"
   echo
@@ -286,7 +286,7 @@ OS=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")
     lib=${ALLOC_LIBS[$i]}
     ver=""
     case ${ALLOC_NAMES[$i]} in
-      glibc) ver="glibc $(ldd --version 2>/dev/null | head -n 1 | awk '{print $NF}')" ;;
+      glibc) ver="glibc $(ldd --version 2>/dev/null | awk 'NR == 1 {print $NF}' || true)" ;;
       jemalloc) ver="libjemalloc2 $(dpkg-query -W -f='${Version}' libjemalloc2 2>/dev/null)" ;;
       tcmalloc) ver="libtcmalloc-minimal4 $(dpkg-query -W -f='${Version}' libtcmalloc-minimal4 2>/dev/null)" ;;
       mimalloc) ver="libmimalloc2.0 $(dpkg-query -W -f='${Version}' libmimalloc2.0 2>/dev/null)" ;;

@@ -179,7 +179,7 @@ static bool mi_heap_page_collect(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
   _mi_page_free_collect(page, force);
   if (page->used == 0) {
     page->retire_expire = 0;
-    _mi_page_free(page, pq, force);
+    _mi_page_free(page, pq, false);   // a forced collect purges all free pages afterwards, coalesced
   }
   else if (mi_page_is_in_full(page) && page->free != NULL) {
     _mi_page_unfull(page);
@@ -213,7 +213,7 @@ void mi_collect(bool force) mi_attr_noexcept {
 static bool mi_heap_page_abandon(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page, void* a1, void* a2) {
   (void)heap; (void)a1; (void)a2;
   _mi_page_free_collect(page, true);
-  if (page->used == 0) _mi_page_free(page, pq, true);
+  if (page->used == 0) _mi_page_free(page, pq, false);   // purged below, one call per run of pages
   else _mi_page_abandon(page, pq);
   return true;
 }
@@ -225,7 +225,7 @@ void _mi_heap_collect_abandon(mi_heap_t* heap) {
   _mi_heap_visit_pages(heap, &mi_heap_page_abandon, NULL, NULL);
   heap->page_retired_min = MI_BIN_FULL;
   heap->page_retired_max = 0;
-  _mi_segments_collect(heap->tld, true);
+  _mi_segments_collect(heap->tld, true);    // one madvise per run of free pages
 }
 
 /* ---- ownership ---- */

@@ -38,6 +38,15 @@ uint8_t* _mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* pag
   return start;
 }
 
+// A free page stops waiting for its purge (taken again, purged, or its segment freed/abandoned).
+static void mi_page_purge_unschedule(mi_segment_t* segment, mi_page_t* page, mi_tld_t* tld) {
+  if (page->purge_expire == 0) return;
+  page->purge_expire = 0;
+  if (tld->pending_purges > 0) tld->pending_purges--;
+  size_t psize = _mi_segment_page_size(segment, page);
+  tld->pending_purge_bytes = (tld->pending_purge_bytes > psize ? tld->pending_purge_bytes - psize : 0);
+}
+
 /* ------------------------------------------------------------------------------------------------
    Segment cache: recently freed segments stay mapped for `purge_delay` ms so a program that frees
    and re-allocates (large blocks especially) does not pay for unmapping and page faults each round.
@@ -250,6 +259,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
   segment->used = 0;
   segment->abandoned = 0;
   segment->abandoned_visits = 0;
+  segment->abandoned_unpurged = 0;
   segment->next = segment->prev = NULL;
   segment->in_free_queue = false;
   segment->in_abandoned_list = false;
@@ -288,7 +298,7 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
   mi_segment_uncount_purged(segment);
   // pending purges of this segment are moot now
   for (size_t i = 0; i < segment->capacity; i++) {
-    if (segment->pages[i].purge_expire != 0) { segment->pages[i].purge_expire = 0; if (tld->pending_purges > 0) tld->pending_purges--; }
+    mi_page_purge_unschedule(segment, &segment->pages[i], tld);
   }
   _mi_segment_map_freed(segment);
   mi_atomic_store_relaxed(&segment->thread_id, 0);
@@ -304,6 +314,7 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
 ------------------------------------------------------------------------------------------------ */
 
 static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld);
+
 static void mi_segments_purge_queue(mi_segment_queue_t* q, bool force, int64_t now, mi_tld_t* tld);
 
 static void mi_segment_page_purge(mi_segment_t* segment, mi_page_t* page) {
@@ -315,32 +326,35 @@ static void mi_segment_page_purge(mi_segment_t* segment, mi_page_t* page) {
   page->purge_expire = 0;
 }
 
-// Purge the expired free pages of the segments in `q`, one madvise per run of adjacent pages.
+// Purge the expired (all if `force`) free pages of a segment, one madvise per run of adjacent pages.
+static void mi_segment_purge_pending(mi_segment_t* segment, bool force, int64_t now, mi_tld_t* tld) {
+  uint8_t* run_start = NULL;
+  size_t run_size = 0;
+  for (size_t i = 0; i <= segment->capacity; i++) {
+    mi_page_t* page = (i < segment->capacity ? &segment->pages[i] : NULL);
+    bool expired = (page != NULL && !page->segment_in_use && page->purge_expire != 0 && (force || page->purge_expire <= now));
+    if (expired) {
+      size_t psize;
+      uint8_t* start = _mi_segment_page_area(segment, page, &psize);
+      if (run_start != NULL && run_start + run_size == start) run_size += psize;
+      else {
+        if (run_start != NULL) (void)_mi_os_purge(run_start, run_size);
+        run_start = start; run_size = psize;
+      }
+      page->is_zero_init = true;   // purged memory reads back as zero
+      page->is_committed = 0;      // (statistics: recommitted when the page is taken again)
+      mi_page_purge_unschedule(segment, page, tld);
+    }
+    else if (run_start != NULL) {
+      (void)_mi_os_purge(run_start, run_size);
+      run_start = NULL; run_size = 0;
+    }
+  }
+}
+
 static void mi_segments_purge_queue(mi_segment_queue_t* q, bool force, int64_t now, mi_tld_t* tld) {
   for (mi_segment_t* segment = q->first; segment != NULL && tld->pending_purges > 0; segment = segment->next) {
-    uint8_t* run_start = NULL;
-    size_t run_size = 0;
-    for (size_t i = 0; i <= segment->capacity; i++) {
-      mi_page_t* page = (i < segment->capacity ? &segment->pages[i] : NULL);
-      bool expired = (page != NULL && !page->segment_in_use && page->purge_expire != 0 && (force || page->purge_expire <= now));
-      if (expired) {
-        size_t psize;
-        uint8_t* start = _mi_segment_page_area(segment, page, &psize);
-        if (run_start != NULL && run_start + run_size == start) run_size += psize;
-        else {
-          if (run_start != NULL) (void)_mi_os_purge(run_start, run_size);
-          run_start = start; run_size = psize;
-        }
-        page->is_zero_init = true;   // purged memory reads back as zero
-        page->is_committed = 0;
-        page->purge_expire = 0;
-        tld->pending_purges--;
-      }
-      else if (run_start != NULL) {
-        (void)_mi_os_purge(run_start, run_size);
-        run_start = NULL; run_size = 0;
-      }
-    }
+    mi_segment_purge_pending(segment, force, now, tld);
   }
 }
 
@@ -349,7 +363,7 @@ void _mi_segments_collect(mi_tld_t* tld, bool force) {
   int64_t now = _mi_prim_clock_now();
   mi_segments_purge_queue(&tld->small_free, force, now, tld);
   mi_segments_purge_queue(&tld->medium_free, force, now, tld);
-  if (force) { tld->pending_purges = 0; tld->pending_purge_bytes = 0; }
+  if (force) { tld->pending_purges = 0; tld->pending_purge_bytes = 0; }   // (exact already; keeps drift out)
 }
 
 static mi_page_t* mi_segment_take_free_page(mi_segment_t* segment, mi_tld_t* tld) {
@@ -357,7 +371,8 @@ static mi_page_t* mi_segment_take_free_page(mi_segment_t* segment, mi_tld_t* tld
     mi_page_t* page = &segment->pages[i];
     if (!page->segment_in_use) {
       page->segment_in_use = 1;
-      if (page->purge_expire != 0) { page->purge_expire = 0; if (tld->pending_purges > 0) tld->pending_purges--; }
+      tld->purge_postpone = true;
+      mi_page_purge_unschedule(segment, page, tld);
       if (!page->is_committed) {
         size_t psize; uint8_t* start = _mi_segment_page_area(segment, page, &psize);
         if (!_mi_os_recommit(start, psize)) { page->segment_in_use = 0; return NULL; }
@@ -435,13 +450,17 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
       tld->purge_check_at = now + (delay > 1 ? delay / 2 : 1);
       mi_segments_purge_queue(&tld->small_free, true, now, tld);
       mi_segments_purge_queue(&tld->medium_free, true, now, tld);
-      tld->pending_purge_bytes = 0;
     }
-    // a thread that only frees never reaches the allocation slow path: purge from here too
+    // a thread that only frees never reaches the allocation slow path: purge from here too.
+    // A thread that keeps taking pages is busy: it would fault purged pages right back in, so
+    // its purges wait (extended by one delay each time) — bounded by MI_PURGE_PENDING_MAX above.
     else if (now >= tld->purge_check_at) {
       tld->purge_check_at = now + (delay > 1 ? delay / 2 : 1);
-      mi_segments_purge_queue(&tld->small_free, false, now, tld);
-      mi_segments_purge_queue(&tld->medium_free, false, now, tld);
+      if (tld->purge_postpone) tld->purge_postpone = false;
+      else {
+        mi_segments_purge_queue(&tld->small_free, false, now, tld);
+        mi_segments_purge_queue(&tld->medium_free, false, now, tld);
+      }
     }
   }
 }
@@ -450,6 +469,8 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
    Abandoned segments (of exited threads)
 ------------------------------------------------------------------------------------------------ */
 
+#define MI_ABANDONED_UNPURGED_MAX (32 * MI_MiB)   // free page memory of dead threads kept unpurged
+static mi_atomic(size_t)   mi_abandoned_unpurged;
 static mi_lock_t           mi_abandoned_lock;
 static mi_segment_t*       mi_abandoned_first;
 static mi_atomic(size_t)   mi_abandoned_count;
@@ -468,11 +489,32 @@ static void mi_abandoned_unlink(mi_segment_t* segment) {   // lock held
 
 static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   mi_segment_remove_from_free_queue(segment, tld);
-  // free pages of an abandoned segment are purged now: nobody will run the delayed purge
+  // Free pages waiting for their purge stay as they are while the memory of dead threads held
+  // this way is small (a thread starting soon will adopt the segment and reuse them rather than
+  // fault them in again); beyond the budget they go back to the OS now.
+  size_t pending = 0;
   for (size_t i = 0; i < segment->capacity; i++) {
     mi_page_t* page = &segment->pages[i];
-    if (page->purge_expire != 0) { mi_segment_page_purge(segment, page); if (tld->pending_purges > 0) tld->pending_purges--; }
+    if (page->purge_expire != 0) pending += _mi_segment_page_size(segment, page);
   }
+  if (pending > 0) {
+    if (mi_atomic_load_relaxed(&mi_abandoned_unpurged) + pending > MI_ABANDONED_UNPURGED_MAX) {
+      mi_segment_purge_pending(segment, true, 0, tld);
+      pending = 0;
+    }
+    else {
+      for (size_t i = 0; i < segment->capacity; i++) {
+        mi_page_t* page = &segment->pages[i];
+        if (page->purge_expire != 0) {   // leave the expiry: the adopter's tld counts it again
+          int64_t expire = page->purge_expire;
+          mi_page_purge_unschedule(segment, page, tld);
+          page->purge_expire = expire;
+        }
+      }
+      mi_atomic_add_relaxed(&mi_abandoned_unpurged, pending);
+    }
+  }
+  segment->abandoned_unpurged = pending;
   tld->segment_count--;
   _mi_stat_increase(&_mi_stats_main.segments_abandoned, 1);
   _mi_prim_lock_acquire(&mi_abandoned_lock);
@@ -500,6 +542,18 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap) {
   mi_atomic_store_release(&segment->thread_id, tld->thread_id);
   segment->abandoned_visits = 0;
   tld->segment_count++;
+  if (segment->abandoned_unpurged > 0) {
+    // the free pages still waiting for their purge are this thread's to purge now
+    mi_atomic_sub_relaxed(&mi_abandoned_unpurged, segment->abandoned_unpurged);
+    segment->abandoned_unpurged = 0;
+    for (size_t i = 0; i < segment->capacity; i++) {
+      mi_page_t* page = &segment->pages[i];
+      if (!page->segment_in_use && page->purge_expire != 0) {
+        tld->pending_purges++;
+        tld->pending_purge_bytes += _mi_segment_page_size(segment, page);
+      }
+    }
+  }
   _mi_stat_decrease(&_mi_stats_main.segments_abandoned, 1);
   _mi_stat_counter_increase(&_mi_stats_main.segments_reclaimed, 1);
   size_t capacity = segment->capacity;

@@ -194,6 +194,7 @@ typedef struct mi_segment_s {
   size_t            used;                // pages taken (owner, or abandoned-list lock holder)
   size_t            abandoned;           // taken pages whose heap is gone
   size_t            abandoned_visits;    // times a reclaiming thread looked at it and left it
+  size_t            abandoned_unpurged;  // free page bytes left unpurged when it was abandoned
   struct mi_segment_s* next;             // in the thread's queue of segments with free pages,
   struct mi_segment_s* prev;             //   or in the global abandoned list
   size_t            page0_offset;        // [imm] where page 0's blocks start (after the header, aligned)
@@ -226,6 +227,7 @@ typedef struct mi_tld_s {
   size_t              pending_purges;   // free pages waiting for their purge delay
   size_t              pending_purge_bytes;   // their size, roughly (reset when a forced pass ran)
   int64_t             purge_check_at;   // next time a page free looks for expired purges
+  bool                purge_postpone;   // pages were taken since the last check: the thread is busy
   unsigned long long  heartbeat;        // counts slow-path visits (drives retire and deferred free)
   bool                recurse;          // guards the deferred-free callback
 } mi_tld_t;

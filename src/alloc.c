@@ -179,7 +179,12 @@ void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero)
       if (q != NULL) return q;
     }
   }
-  void* newp = _mi_heap_malloc_zero(heap, newsize, false);
+  // Growing by a little (appending to a buffer): leave 25% headroom so the next few appends stay in
+  // place instead of copying at every size class (glibc gets this from extending into the next
+  // free chunk).
+  size_t allocsize = newsize;
+  if (newsize > size && newsize < 2 * size && newsize <= MI_MEDIUM_OBJ_SIZE_MAX) allocsize = newsize + newsize / 4;
+  void* newp = _mi_heap_malloc_zero(heap, allocsize, false);
   if (mi_likely(newp != NULL)) {
     size_t copied = (newsize > size ? size : newsize);
     memcpy(newp, p, copied);

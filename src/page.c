@@ -222,7 +222,7 @@ void _mi_page_retire(mi_page_t* page) {
   mi_page_queue_t* pq = _mi_page_queue_of(heap, page);
   if (mi_likely(!mi_page_is_huge(page) && !mi_page_is_in_full(page) && pq->last == page && pq->first == page &&
                 page->block_size <= MI_MEDIUM_OBJ_SIZE_MAX)) {
-    page->retire_expire = (page->block_size <= MI_SMALL_OBJ_SIZE_MAX ? MI_RETIRE_CYCLES : MI_RETIRE_CYCLES / 4);
+    page->retire_expire = MI_RETIRE_CYCLES;
     size_t bin = (size_t)(pq - heap->pages);
     if (bin < heap->page_retired_min) heap->page_retired_min = bin;
     if (bin > heap->page_retired_max) heap->page_retired_max = bin;

@@ -56,7 +56,7 @@ static void mi_page_purge_unschedule(mi_segment_t* segment, mi_page_t* page, mi_
 #define MI_CACHE_MAX_BYTES    (128 * MI_MiB)
 #define MI_CACHE_MAX_SEGMENT  (64 * MI_MiB)
 #define MI_CACHE_DELAY_MULT   10          // cached segments live 10x purge_delay (100 ms by default)
-#define MI_PURGE_PENDING_MAX  (16 * MI_MiB) // most freed-but-unpurged page memory a thread keeps
+#define MI_PURGE_PENDING_MAX  (8 * MI_MiB)  // most freed-but-unpurged page memory a thread keeps
 
 typedef struct mi_cache_entry_s {
   mi_segment_t* segment;
@@ -453,11 +453,13 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
     }
     // a thread that only frees never reaches the allocation slow path: purge from here too.
     // A thread that keeps taking pages is busy: it would fault purged pages right back in, so
-    // its purges wait (extended by one delay each time) — bounded by MI_PURGE_PENDING_MAX above.
+    // its purges wait one more check interval (at most one in a row) — and MI_PURGE_PENDING_MAX
+    // above bounds what it holds meanwhile.
     else if (now >= tld->purge_check_at) {
       tld->purge_check_at = now + (delay > 1 ? delay / 2 : 1);
-      if (tld->purge_postpone) tld->purge_postpone = false;
+      if (tld->purge_postpone && !tld->purge_postponed) { tld->purge_postpone = false; tld->purge_postponed = true; }
       else {
+        tld->purge_postpone = tld->purge_postponed = false;
         mi_segments_purge_queue(&tld->small_free, false, now, tld);
         mi_segments_purge_queue(&tld->medium_free, false, now, tld);
       }

@@ -228,6 +228,7 @@ typedef struct mi_tld_s {
   size_t              pending_purge_bytes;   // their size, roughly (reset when a forced pass ran)
   int64_t             purge_check_at;   // next time a page free looks for expired purges
   bool                purge_postpone;   // pages were taken since the last check: the thread is busy
+  bool                purge_postponed;  // the last check was skipped for that reason
   unsigned long long  heartbeat;        // counts slow-path visits (drives retire and deferred free)
   bool                recurse;          // guards the deferred-free callback
 } mi_tld_t;

@@ -137,7 +137,7 @@ static bool mi_cache_push(mi_segment_t* segment, size_t size, mi_memid_t memid) 
   return pushed;
 }
 
-// Take a cached segment for a `size`-byte segment: the smallest one that fits; one up to twice
+// Take a cached segment for a `size`-byte segment: the smallest one that fits; one up to 4 times
 // the size is used whole (its memory is resident already), a larger one is trimmed; if none fits,
 // the largest one is grown with mremap (its pages stay, only the tail is new).
 static mi_segment_t* mi_cache_pop(size_t size, mi_memid_t* memid) {
@@ -170,7 +170,7 @@ static mi_segment_t* mi_cache_pop(size_t size, mi_memid_t* memid) {
     memid->is_zero = false;
     return grown;
   }
-  if (found_size > 2 * size || (size <= MI_SEGMENT_SIZE && found_size > size)) {
+  if (found_size > 4 * size || (size <= MI_SEGMENT_SIZE && found_size > size)) {
     mi_memid_t tail = *memid;
     tail.base = (uint8_t*)segment + size;
     tail.size = found_size - size;

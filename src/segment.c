@@ -56,7 +56,7 @@ static void mi_page_purge_unschedule(mi_segment_t* segment, mi_page_t* page, mi_
 #define MI_CACHE_MAX_BYTES    (128 * MI_MiB)
 #define MI_CACHE_MAX_SEGMENT  (64 * MI_MiB)
 #define MI_CACHE_DELAY_MULT   10          // cached segments live 10x purge_delay (100 ms by default)
-#define MI_PURGE_PENDING_MAX  (8 * MI_MiB)  // most freed-but-unpurged page memory a thread keeps
+#define MI_PURGE_PENDING_MAX  (24 * MI_MiB)  // most freed-but-unpurged page memory a thread keeps
 
 typedef struct mi_cache_entry_s {
   mi_segment_t* segment;
@@ -448,8 +448,14 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
       // a thread freeing fast (e.g. adopting what exited threads left) would hold up to
       // purge_delay's worth of its frees: bound that, purging what is pending now
       tld->purge_check_at = now + (delay > 1 ? delay / 2 : 1);
-      mi_segments_purge_queue(&tld->small_free, true, now, tld);
-      mi_segments_purge_queue(&tld->medium_free, true, now, tld);
+      // oldest first: pages freed more than half a delay ago; everything only if that is not enough
+      int64_t older = now + delay / 2;
+      mi_segments_purge_queue(&tld->small_free, false, older, tld);
+      mi_segments_purge_queue(&tld->medium_free, false, older, tld);
+      if (tld->pending_purge_bytes > MI_PURGE_PENDING_MAX / 2) {
+        mi_segments_purge_queue(&tld->small_free, true, now, tld);
+        mi_segments_purge_queue(&tld->medium_free, true, now, tld);
+      }
     }
     // a thread that only frees never reaches the allocation slow path: purge from here too.
     // A thread that keeps taking pages is busy: it would fault purged pages right back in, so

@@ -53,8 +53,9 @@ static void mi_page_purge_unschedule(mi_segment_t* segment, mi_page_t* page, mi_
 ------------------------------------------------------------------------------------------------ */
 
 #define MI_CACHE_MAX_ENTRIES  16
-#define MI_CACHE_MAX_BYTES    (128 * MI_MiB)
+#define MI_CACHE_MAX_BYTES    (64 * MI_MiB)
 #define MI_CACHE_MAX_SEGMENT  (64 * MI_MiB)
+#define MI_CACHE_MAX_SMALL    4           // of those, ordinary 4 MiB segments
 #define MI_CACHE_DELAY_MULT   10          // cached segments live 10x purge_delay (100 ms by default)
 #define MI_PURGE_PENDING_MAX  (24 * MI_MiB)  // most freed-but-unpurged page memory a thread keeps
 
@@ -70,8 +71,16 @@ static mi_cache_entry_t mi_cache[MI_CACHE_MAX_ENTRIES];
 static size_t           mi_cache_count;
 static size_t           mi_cache_bytes;
 static mi_atomic(size_t) mi_cache_count_hint;   // read without the lock to skip empty-cache work
+static mi_atomic(size_t) mi_cache_small_count;  // cached segments of MI_SEGMENT_SIZE (hint, lock-free read)
 
 static long mi_purge_delay(void) { return mi_option_get(mi_option_purge_delay); }
+
+static void mi_cache_update_hints(void) {   // lock held
+  size_t small = 0;
+  for (size_t i = 0; i < mi_cache_count; i++) if (mi_cache[i].size <= MI_SEGMENT_SIZE) small++;
+  mi_atomic_store_relaxed(&mi_cache_small_count, small);
+  mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
+}
 
 // Unmap expired entries (all if `force`); called with the lock held; returns entries to unmap.
 static size_t mi_cache_take_expired(bool force, int64_t now, mi_cache_entry_t* out) {
@@ -84,7 +93,7 @@ static size_t mi_cache_take_expired(bool force, int64_t now, mi_cache_entry_t* o
     }
     else i++;
   }
-  mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
+  mi_cache_update_hints();
   return n;
 }
 
@@ -108,6 +117,8 @@ void _mi_segment_cache_collect(bool force) {
 static bool mi_cache_push(mi_segment_t* segment, size_t size, mi_memid_t memid) {
   long delay = mi_purge_delay();
   if (delay == 0 || size > MI_CACHE_MAX_SEGMENT || memid.base != (void*)segment || memid.size != size) return false;
+  // ordinary segments are cheap to map again: keep only a few (their touched pages stay resident)
+  if (size <= MI_SEGMENT_SIZE && mi_atomic_load_relaxed(&mi_cache_small_count) >= MI_CACHE_MAX_SMALL) return false;
   mi_cache_entry_t expired[MI_CACHE_MAX_ENTRIES + 1];
   size_t n = 0;
   int64_t now = _mi_prim_clock_now();
@@ -130,7 +141,7 @@ static bool mi_cache_push(mi_segment_t* segment, size_t size, mi_memid_t memid) 
     mi_cache_bytes += size;
     pushed = true;
   }
-  mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
+  mi_cache_update_hints();
   _mi_prim_lock_release(&mi_cache_lock);
   mi_cache_release(expired, n);
   if (pushed) _mi_stat_increase(&_mi_stats_main.segments_cached, 1);
@@ -159,7 +170,7 @@ static mi_segment_t* mi_cache_pop(size_t size, mi_memid_t* memid) {
     mi_cache_bytes -= found_size;
     mi_cache[best] = mi_cache[--mi_cache_count];
   }
-  mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
+  mi_cache_update_hints();
   _mi_prim_lock_release(&mi_cache_lock);
   if (segment == NULL) return NULL;
   _mi_stat_decrease(&_mi_stats_main.segments_cached, 1);

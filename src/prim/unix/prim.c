@@ -166,10 +166,29 @@ static int mi_tolower(int c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') :
 
 // Scans `environ` case-insensitively: getenv may not be usable yet while the C runtime starts up,
 // and MIMALLOC_verbose / mimalloc_VERBOSE must both work.
+static bool mi_env_has_prefix(const char* s, const char* prefix) {
+  for (; *prefix != 0; s++, prefix++) {
+    if (mi_tolower((unsigned char)*s) != *prefix) return false;
+  }
+  return true;
+}
+
 bool _mi_prim_getenv(const char* name, char* result, size_t result_size) {
   if (name == NULL || result == NULL || result_size == 0) return false;
   char** env = environ;
   if (env == NULL) return false;
+  // Most processes set none of our variables: find that out once, then answer at once (every
+  // option is looked up under two or three names at start-up, in every process).
+  static mi_atomic(int) has_ours;   // 0: not scanned yet, 1: none, 2: some
+  int state = mi_atomic_load_relaxed(&has_ours);
+  if (state == 0) {
+    state = 1;
+    for (size_t i = 0; env[i] != NULL; i++) {
+      if (mi_env_has_prefix(env[i], "mimic_") || mi_env_has_prefix(env[i], "mimalloc_")) { state = 2; break; }
+    }
+    mi_atomic_store_relaxed(&has_ours, state);
+  }
+  if (state == 1 && (mi_env_has_prefix(name, "mimic_") || mi_env_has_prefix(name, "mimalloc_"))) return false;
   size_t len = strlen(name);
   for (size_t i = 0; env[i] != NULL; i++) {
     const char* s = env[i];

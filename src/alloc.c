@@ -71,7 +71,8 @@ void* mi_zalloc(size_t size) mi_attr_noexcept {
 
 void* mi_heap_malloc(mi_heap_t* heap, size_t size) mi_attr_noexcept {
   if (!mi_heap_ok(heap)) return NULL;
-  return _mi_heap_malloc_zero(heap, size, false);
+  if (mi_likely(size <= MI_SMALL_SIZE_MAX_)) return mi_heap_malloc_small_zero(heap, size, false);
+  return mi_heap_malloc_medium_zero(heap, size, false);
 }
 void* mi_heap_malloc_small(mi_heap_t* heap, size_t size) mi_attr_noexcept { return mi_heap_malloc(heap, size); }
 void* mi_heap_zalloc(mi_heap_t* heap, size_t size) mi_attr_noexcept {

@@ -222,7 +222,7 @@ void _mi_page_retire(mi_page_t* page) {
   mi_page_queue_t* pq = _mi_page_queue_of(heap, page);
   if (mi_likely(!mi_page_is_huge(page) && !mi_page_is_in_full(page) && pq->last == page && pq->first == page &&
                 page->block_size <= MI_MEDIUM_OBJ_SIZE_MAX)) {
-    page->retire_expire = MI_RETIRE_CYCLES;
+    page->retire_expire = MI_RETIRE_CYCLES / MI_RETIRE_STRIDE;
     size_t bin = (size_t)(pq - heap->pages);
     if (bin < heap->page_retired_min) heap->page_retired_min = bin;
     if (bin > heap->page_retired_max) heap->page_retired_max = bin;
@@ -411,7 +411,8 @@ void* _mi_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_al
   tld->heartbeat++;
   _mi_deferred_free_call(false, tld->heartbeat);
   _mi_heap_delayed_free_partial(heap);
-  if (heap->page_retired_max >= heap->page_retired_min) _mi_heap_collect_retired(heap, false);
+  // retired pages age once every MI_RETIRE_STRIDE slow-path visits (the scan covers a range of bins)
+  if (heap->page_retired_max >= heap->page_retired_min && (tld->heartbeat % MI_RETIRE_STRIDE) == 0) _mi_heap_collect_retired(heap, false);
   if ((tld->heartbeat & 1023) == 0) _mi_segment_cache_collect(false);
 
   mi_page_t* page = mi_find_page(heap, size, huge_alignment);

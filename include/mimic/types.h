@@ -122,6 +122,7 @@
 // Empty pages stay in their queue for this many slow-path visits before going back to the segment:
 // hysteresis against release/re-acquire churn when one block is allocated and freed in a loop.
 #define MI_RETIRE_CYCLES        16
+#define MI_RETIRE_STRIDE        4      // ... counted in steps of this many visits (cheaper scans)
 
 /* ---- free lists ------------------------------------------------------------------------------- */
 

@@ -157,6 +157,18 @@ void* mi_expand(void* p, size_t newsize) mi_attr_noexcept {
 
 void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero) {
   if (p == NULL) return _mi_heap_malloc_zero(heap, newsize, zero);
+  // in place when the block still fits and is at least half used: one map check, no calls
+  mi_segment_t* const segment = _mi_ptr_segment(p);
+  if (mi_likely(_mi_segment_map_is_segment(segment))) {
+    const mi_page_t* page = (segment->capacity == 1 ? &segment->pages[0] : _mi_segment_page_of(segment, p));
+    if (mi_likely(!mi_page_has_aligned(page))) {
+      size_t bsize = page->block_size;
+      if (newsize <= bsize && newsize >= (bsize / 2) && newsize > 0) {
+        if (zero) memset((uint8_t*)p + newsize, 0, bsize - newsize);   // a later in-place grow must read zeros
+        return p;
+      }
+    }
+  }
   size_t size;
   if (mi_unlikely(_mi_checked_ptr_segment(p, NULL) == NULL)) {
     // not ours: memory from before the override (glibc) is copied out and handed back

@@ -127,8 +127,6 @@ bool _mi_free_delayed_block_ok(mi_block_t* block) {
   return true;
 }
 
-void _mi_free_delayed_block(mi_block_t* block) { (void)_mi_free_delayed_block_ok(block); }
-
 /* ---- the generic and invalid paths ---- */
 
 static mi_decl_noinline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, void* p) {

@@ -60,7 +60,6 @@ static void mi_thread_data_free(mi_thread_data_t* td) {
   if (!cached) _mi_os_free_meta(td, sizeof(*td));
 }
 
-mi_heap_t* _mi_heap_main_get(void) { return &mi_thread_data_main.heap; }
 bool _mi_thread_is_done(void) { return mi_thread_done_flag; }
 
 void _mi_heap_set_default_direct(mi_heap_t* heap) { _mi_heap_default = heap; }

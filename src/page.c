@@ -10,8 +10,6 @@
 // path falls through to the generic path, which sets the thread up.
 mi_page_t _mi_page_empty;
 
-size_t _mi_page_usable_block_size(const mi_page_t* page) { return page->block_size; }
-
 /* ---- invariant check (MI_DEBUG >= 3): free + local_free + used == capacity ---- */
 #if (MI_DEBUG > 2)
 static size_t mi_list_count(const mi_page_t* page, const mi_block_t* b) {

@@ -98,7 +98,6 @@ void  _mi_page_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool overri
 bool  _mi_heap_delayed_free_partial(mi_heap_t* heap);
 void  _mi_heap_delayed_free_all(mi_heap_t* heap);
 void  _mi_heap_collect_retired(mi_heap_t* heap, bool force);
-size_t _mi_page_usable_block_size(const mi_page_t* page);
 
 /* ---- heap.c ---- */
 void  _mi_heap_init(mi_heap_t* heap, mi_tld_t* tld, uint8_t tag, bool allow_destroy, int arena_id);
@@ -115,7 +114,6 @@ void* _mi_heap_malloc_zero(mi_heap_t* heap, size_t size, bool zero);
 void* _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment);
 void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero);
 void* _mi_page_malloc_zero(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero);
-void  _mi_free_delayed_block(mi_block_t* block);
 void  _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* block);
 mi_block_t* _mi_page_ptr_unalign(const mi_page_t* page, const void* p);
 mi_segment_t* _mi_checked_ptr_segment(const void* p, const char* msg);
@@ -135,7 +133,6 @@ extern bool _mi_process_is_initialized;
 void  _mi_process_init_once(void);
 mi_heap_t* _mi_heap_init_thread(void);                 // the calling thread's default heap, created if needed
 void  _mi_heap_set_default_direct(mi_heap_t* heap);
-mi_heap_t* _mi_heap_main_get(void);
 bool  _mi_thread_is_done(void);
 void  _mi_thread_done(mi_heap_t* heap);
 

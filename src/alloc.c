@@ -105,14 +105,17 @@ void* mi_mallocn(size_t count, size_t size) mi_attr_noexcept {
 
 /* ---- usable size ---- */
 
-static size_t mi_usable_size_of(const void* p, const char* msg) {
-  mi_segment_t* segment = _mi_checked_ptr_segment(p, msg);
-  if (segment == NULL) return 0;
-  const mi_page_t* page = _mi_segment_page_of(segment, p);
-  if (segment->capacity == 1) page = &segment->pages[0];
+// Usable bytes from p to the end of its block (p may be an aligned pointer inside the block).
+static inline size_t mi_usable_size_in(const mi_segment_t* segment, const void* p) {
+  const mi_page_t* page = (segment->capacity == 1 ? &segment->pages[0] : _mi_segment_page_of(segment, p));
   if (mi_likely(!mi_page_has_aligned(page))) return page->block_size;
   const mi_block_t* block = _mi_page_ptr_unalign(page, p);
   return page->block_size - (size_t)((const uint8_t*)p - (const uint8_t*)block);
+}
+
+static size_t mi_usable_size_of(const void* p, const char* msg) {
+  mi_segment_t* segment = _mi_checked_ptr_segment(p, msg);
+  return (segment == NULL ? 0 : mi_usable_size_in(segment, p));
 }
 
 size_t mi_usable_size(const void* p) mi_attr_noexcept { return mi_usable_size_of(p, "mi_usable_size"); }
@@ -157,40 +160,27 @@ void* mi_expand(void* p, size_t newsize) mi_attr_noexcept {
 
 void* _mi_heap_realloc_zero(mi_heap_t* heap, void* p, size_t newsize, bool zero) {
   if (p == NULL) return _mi_heap_malloc_zero(heap, newsize, zero);
-  // in place when the block still fits and is at least half used: one map check, no calls
-  mi_segment_t* const segment = _mi_ptr_segment(p);
-  if (mi_likely(_mi_segment_map_is_segment(segment))) {
-    const mi_page_t* page = (segment->capacity == 1 ? &segment->pages[0] : _mi_segment_page_of(segment, p));
-    if (mi_likely(!mi_page_has_aligned(page))) {
-      size_t bsize = page->block_size;
-      if (newsize <= bsize && newsize >= (bsize / 2) && newsize > 0) {
-        if (zero) memset((uint8_t*)p + newsize, 0, bsize - newsize);   // a later in-place grow must read zeros
-        return p;
-      }
-    }
-  }
-  size_t size;
-  if (mi_unlikely(_mi_checked_ptr_segment(p, NULL) == NULL)) {
+  // one segment lookup serves everything below (map bit; huge-interior pointers out of line)
+  mi_segment_t* segment = _mi_ptr_segment(p);
+  if (mi_unlikely(!_mi_segment_map_is_segment(segment))) segment = _mi_segment_of_interior(p);
+  if (mi_unlikely(segment == NULL)) {
     // not ours: memory from before the override (glibc) is copied out and handed back
-    size = _mi_foreign_usable_size(p);
-    if (size == 0) { _mi_error_message(EINVAL, "mi_realloc: invalid pointer %p\n", p); return NULL; }
+    size_t fsize = _mi_foreign_usable_size(p);
+    if (fsize == 0) { _mi_error_message(EINVAL, "mi_realloc: invalid pointer %p\n", p); return NULL; }
     void* newp = _mi_heap_malloc_zero(heap, newsize, zero);
-    if (newp != NULL) { memcpy(newp, p, (newsize > size ? size : newsize)); mi_free(p); }
+    if (newp != NULL) { memcpy(newp, p, (newsize > fsize ? fsize : newsize)); mi_free(p); }
     return newp;
   }
-  size = mi_usable_size_of(p, "mi_realloc");
+  const size_t size = mi_usable_size_in(segment, p);
   // stay in place when the block still fits and is not wasting more than half of it
   if (newsize <= size && newsize >= (size / 2) && newsize > 0) {
     if (zero) memset((uint8_t*)p + newsize, 0, size - newsize);   // a later in-place grow must read zeros
     return p;
   }
-  if (newsize > size && newsize > MI_LARGE_OBJ_SIZE_MAX && mi_heap_is_initialized(heap)) {
+  if (newsize > size && newsize > MI_LARGE_OBJ_SIZE_MAX && segment->page_kind == MI_PAGE_HUGE && mi_heap_is_initialized(heap)) {
     // a huge block grows by remapping its pages (the new tail is fresh, zeroed memory)
-    mi_segment_t* segment = _mi_checked_ptr_segment(p, NULL);
-    if (segment != NULL && segment->page_kind == MI_PAGE_HUGE) {
-      void* q = _mi_segment_huge_page_grow(heap, &segment->pages[0], p, newsize);
-      if (q != NULL) return q;
-    }
+    void* q = _mi_segment_huge_page_grow(heap, &segment->pages[0], p, newsize);
+    if (q != NULL) return q;
   }
   // Growing by a little (appending to a buffer): leave 25% headroom so the next few appends stay in
   // place instead of copying at every size class (glibc gets this from extending into the next

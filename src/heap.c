@@ -222,7 +222,9 @@ static bool mi_heap_page_abandon(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
 void _mi_heap_collect_abandon(mi_heap_t* heap) {
   _mi_heap_visit_pages(heap, &mi_heap_page_never_delayed, NULL, NULL);
   _mi_heap_delayed_free_all(heap);
+  heap->tld->abandoning = true;    // the abandoned-memory budget decides what stays unpurged
   _mi_heap_visit_pages(heap, &mi_heap_page_abandon, NULL, NULL);
+  heap->tld->abandoning = false;
   heap->page_retired_min = MI_BIN_FULL;
   heap->page_retired_max = 0;
   _mi_segments_collect(heap->tld, true);    // one madvise per run of free pages

@@ -16,12 +16,6 @@ static size_t mi_segment_info_size(size_t capacity) {
   return _mi_align_up(size, _mi_os_page_size());   // page 0 starts on an OS page: it can be purged alone
 }
 
-size_t _mi_segment_page_size(const mi_segment_t* segment, const mi_page_t* page) {
-  (void)page;
-  if (segment->capacity > 1) return (size_t)1 << segment->page_shift;
-  return segment->segment_size;
-}
-
 uint8_t* _mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* page, size_t* size) {
   uint8_t* start;
   size_t psize;
@@ -41,10 +35,24 @@ uint8_t* _mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* pag
 // A free page stops waiting for its purge (taken again, purged, or its segment freed/abandoned).
 static void mi_page_purge_unschedule(mi_segment_t* segment, mi_page_t* page, mi_tld_t* tld) {
   if (page->purge_expire == 0) return;
+  (void)segment;
   page->purge_expire = 0;
+  if (tld == NULL) return;   // a page of an abandoned segment: counted in mi_abandoned_unpurged instead
   if (tld->pending_purges > 0) tld->pending_purges--;
-  size_t psize = _mi_segment_page_size(segment, page);
-  tld->pending_purge_bytes = (tld->pending_purge_bytes > psize ? tld->pending_purge_bytes - psize : 0);
+  size_t bytes = page->resident;
+  tld->pending_purge_bytes = (tld->pending_purge_bytes > bytes ? tld->pending_purge_bytes - bytes : 0);
+}
+
+// A page is being freed: extend its resident extent by the blocks it handed out (only blocks
+// below `capacity` were ever written, by us or the program).
+static void mi_page_note_resident(mi_segment_t* segment, mi_page_t* page) {
+  if (page->page_start == NULL || page->capacity == 0 || segment->page_kind == MI_PAGE_HUGE) return;
+  size_t psize;
+  uint8_t* start = _mi_segment_page_area(segment, page, &psize);
+  size_t end = (size_t)(page->page_start - start) + (size_t)page->capacity * page->block_size;
+  end = _mi_align_up(end, _mi_os_page_size());
+  if (end > psize) end = psize;
+  if (end > page->resident) page->resident = (uint32_t)end;
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -52,17 +60,22 @@ static void mi_page_purge_unschedule(mi_segment_t* segment, mi_page_t* page, mi_
    and re-allocates (large blocks especially) does not pay for unmapping and page faults each round.
 ------------------------------------------------------------------------------------------------ */
 
-#define MI_CACHE_MAX_ENTRIES  16
-#define MI_CACHE_MAX_BYTES    (64 * MI_MiB)
+#define MI_CACHE_MAX_ENTRIES  32
+
+#define MI_CACHE_MAX_BYTES    (256 * MI_MiB)   // address space held (cheap)
 #define MI_CACHE_MAX_SEGMENT  (64 * MI_MiB)
-#define MI_CACHE_MAX_SMALL    4           // of those, ordinary 4 MiB segments
+#define MI_CACHE_MAX_RESIDENT (64 * MI_MiB)    // memory held (what RSS sees)
+#define MI_CACHE_MAX_RESIDENT_SMALL (32 * MI_MiB)   // of that, in ordinary segments
 #define MI_CACHE_DELAY_MULT   10          // cached segments live 10x purge_delay (100 ms by default)
-#define MI_PURGE_PENDING_MAX  (24 * MI_MiB)  // most freed-but-unpurged page memory a thread keeps
+#define MI_PURGE_PENDING_MAX  (64 * MI_MiB)   // most freed-but-unpurged page memory an allocating thread keeps
+#define MI_PURGE_PENDING_IDLE_MAX (4 * MI_MiB) // ... and a thread that only frees (it never reuses its free pages)
 
 typedef struct mi_cache_entry_s {
   mi_segment_t* segment;
   mi_memid_t    memid;
   size_t        size;
+  size_t        resident;   // bytes of it that may be resident (touched and not purged since)
+  mi_page_kind_t kind;      // what it was used for (its resident memory is laid out for that kind)
   int64_t       expire;
 } mi_cache_entry_t;
 
@@ -70,15 +83,18 @@ static mi_lock_t        mi_cache_lock;
 static mi_cache_entry_t mi_cache[MI_CACHE_MAX_ENTRIES];
 static size_t           mi_cache_count;
 static size_t           mi_cache_bytes;
+static size_t           mi_cache_resident;
+static size_t           mi_cache_resident_small;
 static mi_atomic(size_t) mi_cache_count_hint;   // read without the lock to skip empty-cache work
-static mi_atomic(size_t) mi_cache_small_count;  // cached segments of MI_SEGMENT_SIZE (hint, lock-free read)
 
 static long mi_purge_delay(void) { return mi_option_get(mi_option_purge_delay); }
 
-static void mi_cache_update_hints(void) {   // lock held
-  size_t small = 0;
-  for (size_t i = 0; i < mi_cache_count; i++) if (mi_cache[i].size <= MI_SEGMENT_SIZE) small++;
-  mi_atomic_store_relaxed(&mi_cache_small_count, small);
+static void mi_cache_remove_at(size_t i, mi_cache_entry_t* out) {   // lock held
+  *out = mi_cache[i];
+  mi_cache_bytes -= out->size;
+  mi_cache_resident -= out->resident;
+  if (out->size <= MI_SEGMENT_SIZE) mi_cache_resident_small -= out->resident;
+  mi_cache[i] = mi_cache[--mi_cache_count];
   mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
 }
 
@@ -86,14 +102,9 @@ static void mi_cache_update_hints(void) {   // lock held
 static size_t mi_cache_take_expired(bool force, int64_t now, mi_cache_entry_t* out) {
   size_t n = 0;
   for (size_t i = 0; i < mi_cache_count; ) {
-    if (force || mi_cache[i].expire <= now) {
-      out[n++] = mi_cache[i];
-      mi_cache_bytes -= mi_cache[i].size;
-      mi_cache[i] = mi_cache[--mi_cache_count];
-    }
+    if (force || mi_cache[i].expire <= now) mi_cache_remove_at(i, &out[n++]);
     else i++;
   }
-  mi_cache_update_hints();
   return n;
 }
 
@@ -104,7 +115,10 @@ static void mi_cache_release(mi_cache_entry_t* entries, size_t n) {
   }
 }
 
+static void mi_abandoned_purge_expired(bool force);
+
 void _mi_segment_cache_collect(bool force) {
+  mi_abandoned_purge_expired(force);
   if (mi_atomic_load_relaxed(&mi_cache_count_hint) == 0) return;
   mi_cache_entry_t expired[MI_CACHE_MAX_ENTRIES];
   int64_t now = _mi_prim_clock_now();
@@ -114,34 +128,48 @@ void _mi_segment_cache_collect(bool force) {
   mi_cache_release(expired, n);
 }
 
-static bool mi_cache_push(mi_segment_t* segment, size_t size, mi_memid_t memid) {
+static bool mi_cache_full_for(size_t size, size_t resident) {   // lock held
+  bool small = (size <= MI_SEGMENT_SIZE);
+  return (mi_cache_count >= MI_CACHE_MAX_ENTRIES || mi_cache_bytes + size > MI_CACHE_MAX_BYTES ||
+          mi_cache_resident + resident > MI_CACHE_MAX_RESIDENT ||
+          (small && mi_cache_resident_small + resident > MI_CACHE_MAX_RESIDENT_SMALL));
+}
+
+// Keep a freed segment mapped for a while. The budget is what it holds resident, not its size:
+// thread churn frees many ordinary segments that are mostly untouched, and mapping those afresh
+// would fault in the same memory again and again.
+static bool mi_cache_push(mi_segment_t* segment, size_t size, size_t resident, mi_page_kind_t kind, mi_memid_t memid) {
   long delay = mi_purge_delay();
   if (delay == 0 || size > MI_CACHE_MAX_SEGMENT || memid.base != (void*)segment || memid.size != size) return false;
-  // ordinary segments are cheap to map again: keep only a few (their touched pages stay resident)
-  if (size <= MI_SEGMENT_SIZE && mi_atomic_load_relaxed(&mi_cache_small_count) >= MI_CACHE_MAX_SMALL) return false;
+  bool small = (size <= MI_SEGMENT_SIZE);
+  if (resident > (small ? MI_CACHE_MAX_RESIDENT_SMALL : MI_CACHE_MAX_RESIDENT)) return false;
   mi_cache_entry_t expired[MI_CACHE_MAX_ENTRIES + 1];
-  size_t n = 0;
   int64_t now = _mi_prim_clock_now();
   bool pushed = false;
   _mi_prim_lock_acquire(&mi_cache_lock);
-  n = mi_cache_take_expired(false, now, expired);
-  // make room by evicting the oldest entries
-  while (mi_cache_count > 0 && (mi_cache_count >= MI_CACHE_MAX_ENTRIES || mi_cache_bytes + size > MI_CACHE_MAX_BYTES)) {
-    size_t oldest = 0;
-    for (size_t i = 1; i < mi_cache_count; i++) if (mi_cache[i].expire < mi_cache[oldest].expire) oldest = i;
-    expired[n++] = mi_cache[oldest];
-    mi_cache_bytes -= mi_cache[oldest].size;
-    mi_cache[oldest] = mi_cache[--mi_cache_count];
-    if (n >= MI_CACHE_MAX_ENTRIES) break;
+  size_t n = mi_cache_take_expired(false, now, expired);
+  // make room by evicting the oldest entries (of ordinary segments only, when only their budget is short)
+  while (mi_cache_count > 0 && mi_cache_full_for(size, resident)) {
+    bool only_small = (small && mi_cache_count < MI_CACHE_MAX_ENTRIES && mi_cache_bytes + size <= MI_CACHE_MAX_BYTES &&
+                       mi_cache_resident + resident <= MI_CACHE_MAX_RESIDENT);
+    size_t oldest = SIZE_MAX;
+    for (size_t i = 0; i < mi_cache_count; i++) {
+      if (only_small && mi_cache[i].size > MI_SEGMENT_SIZE) continue;
+      if (oldest == SIZE_MAX || mi_cache[i].expire < mi_cache[oldest].expire) oldest = i;
+    }
+    if (oldest == SIZE_MAX) break;
+    mi_cache_remove_at(oldest, &expired[n++]);
   }
-  if (mi_cache_count < MI_CACHE_MAX_ENTRIES && mi_cache_bytes + size <= MI_CACHE_MAX_BYTES) {
+  if (!mi_cache_full_for(size, resident)) {
     mi_cache_entry_t* e = &mi_cache[mi_cache_count++];
-    e->segment = segment; e->memid = memid; e->size = size;
+    e->segment = segment; e->memid = memid; e->size = size; e->resident = resident; e->kind = kind;
     e->expire = (delay < 0 ? INT64_MAX : now + delay * MI_CACHE_DELAY_MULT);
     mi_cache_bytes += size;
+    mi_cache_resident += resident;
+    if (small) mi_cache_resident_small += resident;
+    mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
     pushed = true;
   }
-  mi_cache_update_hints();
   _mi_prim_lock_release(&mi_cache_lock);
   mi_cache_release(expired, n);
   if (pushed) _mi_stat_increase(&_mi_stats_main.segments_cached, 1);
@@ -151,26 +179,34 @@ static bool mi_cache_push(mi_segment_t* segment, size_t size, mi_memid_t memid) 
 // Take a cached segment for a `size`-byte segment: the smallest one that fits; one up to 4 times
 // the size is used whole (its memory is resident already), a larger one is trimmed; if none fits,
 // the largest one is grown with mremap (its pages stay, only the tail is new).
-static mi_segment_t* mi_cache_pop(size_t size, mi_memid_t* memid) {
+static mi_segment_t* mi_cache_pop(size_t size, mi_page_kind_t kind, mi_memid_t* memid) {
   if (mi_atomic_load_relaxed(&mi_cache_count_hint) == 0) return NULL;
   mi_segment_t* segment = NULL;
   size_t found_size = 0;
   _mi_prim_lock_acquire(&mi_cache_lock);
   size_t best = SIZE_MAX, largest = SIZE_MAX;
   for (size_t i = 0; i < mi_cache_count; i++) {
-    if (mi_cache[i].size >= size && (best == SIZE_MAX || mi_cache[i].size < mi_cache[best].size)) best = i;
-    if (largest == SIZE_MAX || mi_cache[i].size > mi_cache[largest].size) largest = i;
+    const mi_cache_entry_t* e = &mi_cache[i];
+    if (e->size >= size) {
+      if (best == SIZE_MAX || e->size < mi_cache[best].size) best = i;
+      else if (e->size == mi_cache[best].size && size <= MI_SEGMENT_SIZE) {
+        // among ordinary segments: the one most likely to be resident where this kind writes
+        const mi_cache_entry_t* b = &mi_cache[best];
+        bool same = (e->kind == kind), bsame = (b->kind == kind);
+        if ((same && !bsame) || (same == bsame && e->resident > b->resident)) best = i;
+      }
+    }
+    if (largest == SIZE_MAX || e->size > mi_cache[largest].size) largest = i;
   }
   // growing only pays for huge requests (a normal segment is exactly MI_SEGMENT_SIZE)
   if (best == SIZE_MAX && size > MI_SEGMENT_SIZE && largest != SIZE_MAX && mi_cache[largest].size > MI_SEGMENT_SIZE) best = largest;
   if (best != SIZE_MAX) {
-    segment = mi_cache[best].segment;
-    *memid = mi_cache[best].memid;
-    found_size = mi_cache[best].size;
-    mi_cache_bytes -= found_size;
-    mi_cache[best] = mi_cache[--mi_cache_count];
+    mi_cache_entry_t e;
+    mi_cache_remove_at(best, &e);
+    segment = e.segment;
+    *memid = e.memid;
+    found_size = e.size;
   }
-  mi_cache_update_hints();
   _mi_prim_lock_release(&mi_cache_lock);
   if (segment == NULL) return NULL;
   _mi_stat_decrease(&_mi_stats_main.segments_cached, 1);
@@ -231,6 +267,8 @@ static void mi_segment_insert_in_free_queue(mi_segment_t* segment, mi_tld_t* tld
   segment->in_free_queue = true;
 }
 
+static bool mi_segment_reclaim_oldest(mi_heap_t* heap);
+
 static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size_t page_alignment, mi_tld_t* tld) {
   size_t capacity, page_shift;
   if (kind == MI_PAGE_SMALL)       { capacity = MI_SMALL_PAGES_PER_SEGMENT;  page_shift = MI_SMALL_PAGE_SHIFT; }
@@ -251,7 +289,20 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
 
   mi_memid_t memid;
   mi_segment_t* segment = NULL;
-  if (os_alignment == MI_SEGMENT_SIZE) segment = mi_cache_pop(segment_size, &memid);
+  const long delay = mi_purge_delay();
+  const int64_t now = (delay > 0 ? _mi_prim_clock_now() : 0);
+  // a cached ordinary segment tells which ranges of it are still resident (its old header is intact)
+  uint32_t old_start[MI_SMALL_PAGES_PER_SEGMENT], old_end[MI_SMALL_PAGES_PER_SEGMENT];
+  size_t old_count = SIZE_MAX;   // SIZE_MAX: unknown (fresh memory, or a huge segment before)
+  if (os_alignment == MI_SEGMENT_SIZE) segment = mi_cache_pop(segment_size, kind, &memid);
+  if (segment != NULL && segment->page_kind != MI_PAGE_HUGE && segment->capacity <= MI_SMALL_PAGES_PER_SEGMENT) {
+    old_count = segment->capacity;
+    for (size_t j = 0; j < old_count; j++) {
+      uint8_t* start = _mi_segment_page_area(segment, &segment->pages[j], NULL);
+      old_start[j] = (uint32_t)(start - (uint8_t*)segment);
+      old_end[j] = old_start[j] + segment->pages[j].resident;
+    }
+  }
   if (segment == NULL) {
     segment = (mi_segment_t*)_mi_os_alloc_aligned(segment_size, os_alignment, &memid);
     if (segment == NULL) return NULL;
@@ -281,6 +332,21 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
     page->is_zero_init = memid.is_zero;
     page->segment_in_use = 0;
     page->purge_expire = 0;
+    page->resident = 0;
+    if (!memid.is_zero && kind != MI_PAGE_HUGE) {
+      size_t psize;
+      size_t start = (size_t)(_mi_segment_page_area(segment, page, &psize) - (uint8_t*)segment);
+      if (old_count == SIZE_MAX) page->resident = (uint32_t)psize;
+      else for (size_t j = 0; j < old_count; j++) {   // the furthest old touched byte inside this page
+        size_t end = (old_end[j] < start + psize ? old_end[j] : start + psize);
+        if (old_start[j] < start + psize && end > start && end - start > page->resident) page->resident = (uint32_t)(end - start);
+      }
+      if (page->resident > 0 && delay > 0) {   // resident but free: purged after the delay unless taken
+        page->purge_expire = now + delay;
+        tld->pending_purges++;
+        tld->pending_purge_bytes += page->resident;
+      }
+    }
   }
   mi_atomic_store_release(&segment->thread_id, tld->thread_id);
   _mi_segment_map_note_span(segment_size);
@@ -317,7 +383,15 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
   _mi_stat_decrease(&_mi_stats_main.segments, 1);
   size_t size = segment->segment_size;
   mi_memid_t memid = segment->memid;
-  if (!mi_cache_push(segment, size, memid)) _mi_os_free(segment, size, memid);
+  // what it holds resident: our estimate (which assumes every block handed out was written
+  // all over), refined by asking the OS when that estimate is large
+  size_t resident = size;
+  if (segment->page_kind != MI_PAGE_HUGE) {
+    resident = segment->segment_info_size;
+    for (size_t i = 0; i < segment->capacity; i++) resident += segment->pages[i].resident;
+  }
+  if (resident > 256 * MI_KiB) resident = _mi_os_resident(segment, size);
+  if (!mi_cache_push(segment, size, resident, segment->page_kind, memid)) _mi_os_free(segment, size, memid);
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -328,37 +402,57 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld);
 
 static void mi_segments_purge_queue(mi_segment_queue_t* q, bool force, int64_t now, mi_tld_t* tld);
 
+// Purge `touched` bytes at `start` that stand for `area` bytes of page areas: the statistics count
+// the whole areas as decommitted (they count them committed again when a page is taken).
+static void mi_segment_purge_range(uint8_t* start, size_t touched, size_t area) {
+  size_t purged = 0;
+  if (touched > 0) {
+    (void)_mi_os_purge(start, touched);
+    purged = _mi_align_down(touched, _mi_os_page_size());
+  }
+  if (area > purged) _mi_stat_decrease(&_mi_stats_main.committed, area - purged);
+}
+
 static void mi_segment_page_purge(mi_segment_t* segment, mi_page_t* page) {
   size_t psize;
   uint8_t* start = _mi_segment_page_area(segment, page, &psize);
-  (void)_mi_os_purge(start, psize);
+  mi_segment_purge_range(start, page->resident, psize);
+  page->resident = 0;
   page->is_zero_init = true;   // purged memory reads back as zero
   page->is_committed = 0;      // (statistics: recommitted when the page is taken again)
   page->purge_expire = 0;
 }
 
-// Purge the expired (all if `force`) free pages of a segment, one madvise per run of adjacent pages.
+// Purge the expired (all if `force`) free pages of a segment: one madvise per run of adjacent
+// pages, covering only what was touched (an untouched gap inside a run costs the kernel nothing).
 static void mi_segment_purge_pending(mi_segment_t* segment, bool force, int64_t now, mi_tld_t* tld) {
   uint8_t* run_start = NULL;
-  size_t run_size = 0;
+  uint8_t* run_end = NULL;        // end of the touched bytes in the run
+  uint8_t* run_area_end = NULL;   // end of the last page area in the run
   for (size_t i = 0; i <= segment->capacity; i++) {
     mi_page_t* page = (i < segment->capacity ? &segment->pages[i] : NULL);
     bool expired = (page != NULL && !page->segment_in_use && page->purge_expire != 0 && (force || page->purge_expire <= now));
     if (expired) {
       size_t psize;
       uint8_t* start = _mi_segment_page_area(segment, page, &psize);
-      if (run_start != NULL && run_start + run_size == start) run_size += psize;
+      if (page->resident == 0) mi_segment_purge_range(start, 0, psize);
       else {
-        if (run_start != NULL) (void)_mi_os_purge(run_start, run_size);
-        run_start = start; run_size = psize;
+        if (run_start != NULL && run_area_end != start) {
+          mi_segment_purge_range(run_start, (size_t)(run_end - run_start), (size_t)(run_area_end - run_start));
+          run_start = NULL;
+        }
+        if (run_start == NULL) run_start = start;
+        run_end = start + page->resident;
+        run_area_end = start + psize;
       }
-      page->is_zero_init = true;   // purged memory reads back as zero
+      page->is_zero_init = true;   // purged (or never touched) memory reads back as zero
       page->is_committed = 0;      // (statistics: recommitted when the page is taken again)
       mi_page_purge_unschedule(segment, page, tld);
+      page->resident = 0;
     }
     else if (run_start != NULL) {
-      (void)_mi_os_purge(run_start, run_size);
-      run_start = NULL; run_size = 0;
+      mi_segment_purge_range(run_start, (size_t)(run_end - run_start), (size_t)(run_area_end - run_start));
+      run_start = NULL;
     }
   }
 }
@@ -378,7 +472,14 @@ void _mi_segments_collect(mi_tld_t* tld, bool force) {
 }
 
 static mi_page_t* mi_segment_take_free_page(mi_segment_t* segment, mi_tld_t* tld) {
+  // prefer a page whose memory is still resident: reusing it costs no page faults
+  size_t first = 0;
   for (size_t i = 0; i < segment->capacity; i++) {
+    const mi_page_t* page = &segment->pages[i];
+    if (!page->segment_in_use && page->resident > 0) { first = i; break; }
+  }
+  for (size_t k = 0; k < segment->capacity; k++) {
+    size_t i = (k + first < segment->capacity ? k + first : k + first - segment->capacity);
     mi_page_t* page = &segment->pages[i];
     if (!page->segment_in_use) {
       page->segment_in_use = 1;
@@ -401,7 +502,10 @@ static mi_page_t* mi_segment_page_alloc_in_queue(mi_heap_t* heap, mi_page_kind_t
   mi_tld_t* tld = heap->tld;
   mi_segment_queue_t* q = mi_segment_free_queue(kind, tld);
   if (q->first == NULL) {
-    (void)_mi_segment_try_reclaim_abandoned(heap, false);
+    // adopt segments of exited threads, oldest first, until one has a free page of this kind
+    for (int i = 0; i < 8 && q->first == NULL; i++) {
+      if (!mi_segment_reclaim_oldest(heap)) break;
+    }
     if (q->first == NULL) {
       mi_segment_t* segment = mi_segment_alloc(0, kind, 0, tld);
       if (segment == NULL) return NULL;
@@ -426,6 +530,7 @@ mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t pag
 
 void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
+  mi_page_note_resident(segment, page);
   page->segment_in_use = 0;
   page->used = 0;
   page->capacity = 0;
@@ -454,8 +559,11 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
     int64_t now = _mi_prim_clock_now();
     page->purge_expire = now + delay;
     tld->pending_purges++;
-    tld->pending_purge_bytes += _mi_segment_page_size(segment, page);
-    if (tld->pending_purge_bytes > MI_PURGE_PENDING_MAX) {
+    tld->pending_purge_bytes += page->resident;
+    // a thread that takes no pages (it only frees) never reuses its free pages: it keeps few
+    size_t budget = (tld->purge_idle ? MI_PURGE_PENDING_IDLE_MAX : MI_PURGE_PENDING_MAX);
+    if (tld->abandoning) { }
+    else if (tld->pending_purge_bytes > budget) {
       // a thread freeing fast (e.g. adopting what exited threads left) would hold up to
       // purge_delay's worth of its frees: bound that, purging what is pending now
       tld->purge_check_at = now + (delay > 1 ? delay / 2 : 1);
@@ -463,7 +571,7 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
       int64_t older = now + delay / 2;
       mi_segments_purge_queue(&tld->small_free, false, older, tld);
       mi_segments_purge_queue(&tld->medium_free, false, older, tld);
-      if (tld->pending_purge_bytes > MI_PURGE_PENDING_MAX / 2) {
+      if (tld->pending_purge_bytes > budget / 2) {
         mi_segments_purge_queue(&tld->small_free, true, now, tld);
         mi_segments_purge_queue(&tld->medium_free, true, now, tld);
       }
@@ -474,12 +582,15 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
     // above bounds what it holds meanwhile.
     else if (now >= tld->purge_check_at) {
       tld->purge_check_at = now + (delay > 1 ? delay / 2 : 1);
+      tld->purge_idle = (tld->heartbeat == tld->heartbeat_seen);
+      tld->heartbeat_seen = tld->heartbeat;
       if (tld->purge_postpone && !tld->purge_postponed) { tld->purge_postpone = false; tld->purge_postponed = true; }
       else {
         tld->purge_postpone = tld->purge_postponed = false;
         mi_segments_purge_queue(&tld->small_free, false, now, tld);
         mi_segments_purge_queue(&tld->medium_free, false, now, tld);
-      }
+        mi_abandoned_purge_expired(false);
+        }
     }
   }
 }
@@ -488,10 +599,11 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
    Abandoned segments (of exited threads)
 ------------------------------------------------------------------------------------------------ */
 
-#define MI_ABANDONED_UNPURGED_MAX (32 * MI_MiB)   // free page memory of dead threads kept unpurged
+#define MI_ABANDONED_UNPURGED_MAX (64 * MI_MiB)   // free page memory of dead threads kept unpurged (at most)
 static mi_atomic(size_t)   mi_abandoned_unpurged;
 static mi_lock_t           mi_abandoned_lock;
-static mi_segment_t*       mi_abandoned_first;
+static mi_segment_t*       mi_abandoned_first;   // newest
+static mi_segment_t*       mi_abandoned_last;    // oldest: reclaimed first (it had the most time to receive frees)
 static mi_atomic(size_t)   mi_abandoned_count;
 static __thread bool       mi_abandoned_visiting;   // this thread holds the list for a visit
 
@@ -501,20 +613,48 @@ static void mi_abandoned_unlink(mi_segment_t* segment) {   // lock held
   if (segment->prev != NULL) segment->prev->next = segment->next;
   else mi_abandoned_first = segment->next;
   if (segment->next != NULL) segment->next->prev = segment->prev;
+  else mi_abandoned_last = segment->prev;
   segment->next = segment->prev = NULL;
   segment->in_abandoned_list = false;
   mi_atomic_sub_relaxed(&mi_abandoned_count, 1);
 }
 
+// Free pages of abandoned segments whose purge delay passed go back to the OS here: nobody owns
+// them, so whichever thread does periodic maintenance (at most every half delay) does it.
+static mi_atomic(int64_t) mi_abandoned_purge_next;
+
+static void mi_abandoned_purge_expired(bool force) {
+  if (mi_atomic_load_relaxed(&mi_abandoned_unpurged) == 0 || mi_abandoned_visiting) return;
+  int64_t now = _mi_prim_clock_now();
+  int64_t next = mi_atomic_load_relaxed(&mi_abandoned_purge_next);
+  long delay = mi_purge_delay();
+  if (!force && now < next) return;
+  if (!mi_atomic_cas_strong_relaxed(&mi_abandoned_purge_next, &next, now + (delay > 1 ? delay / 2 : 1)) && !force) return;
+  _mi_prim_lock_acquire(&mi_abandoned_lock);
+  for (mi_segment_t* segment = mi_abandoned_first; segment != NULL; segment = segment->next) {
+    if (segment->abandoned_unpurged == 0) continue;
+    mi_segment_purge_pending(segment, force, now, NULL);
+    size_t left = 0;
+    for (size_t i = 0; i < segment->capacity; i++) {
+      const mi_page_t* page = &segment->pages[i];
+      if (!page->segment_in_use && page->purge_expire != 0) left += page->resident;
+    }
+    mi_atomic_sub_relaxed(&mi_abandoned_unpurged, segment->abandoned_unpurged - left);
+    segment->abandoned_unpurged = left;
+  }
+  _mi_prim_lock_release(&mi_abandoned_lock);
+}
+
 static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   mi_segment_remove_from_free_queue(segment, tld);
-  // Free pages waiting for their purge stay as they are while the memory of dead threads held
-  // this way is small (a thread starting soon will adopt the segment and reuse them rather than
-  // fault them in again); beyond the budget they go back to the OS now.
+  // Free pages waiting for their purge keep their expiry while the memory of dead threads held
+  // this way is moderate (a thread starting soon will adopt the segment and reuse them rather
+  // than fault them in again; mi_abandoned_purge_expired purges them otherwise); beyond the
+  // budget they go back to the OS now.
   size_t pending = 0;
   for (size_t i = 0; i < segment->capacity; i++) {
     mi_page_t* page = &segment->pages[i];
-    if (page->purge_expire != 0) pending += _mi_segment_page_size(segment, page);
+    if (page->purge_expire != 0) pending += page->resident;
   }
   if (pending > 0) {
     if (mi_atomic_load_relaxed(&mi_abandoned_unpurged) + pending > MI_ABANDONED_UNPURGED_MAX) {
@@ -541,6 +681,7 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   segment->prev = NULL;
   segment->next = mi_abandoned_first;
   if (mi_abandoned_first != NULL) mi_abandoned_first->prev = segment;
+  else mi_abandoned_last = segment;
   mi_abandoned_first = segment;
   segment->in_abandoned_list = true;
   mi_atomic_add_relaxed(&mi_abandoned_count, 1);
@@ -565,11 +706,13 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap) {
     // the free pages still waiting for their purge are this thread's to purge now
     mi_atomic_sub_relaxed(&mi_abandoned_unpurged, segment->abandoned_unpurged);
     segment->abandoned_unpurged = 0;
+    int64_t expire = _mi_prim_clock_now() + mi_purge_delay();
     for (size_t i = 0; i < segment->capacity; i++) {
       mi_page_t* page = &segment->pages[i];
       if (!page->segment_in_use && page->purge_expire != 0) {
+        page->purge_expire = expire;
         tld->pending_purges++;
-        tld->pending_purge_bytes += _mi_segment_page_size(segment, page);
+        tld->pending_purge_bytes += page->resident;
       }
     }
   }
@@ -600,6 +743,18 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap) {
   if (!segment_freed && segment->used < segment->capacity) mi_segment_insert_in_free_queue(segment, tld);
 }
 
+static bool mi_segment_reclaim_oldest(mi_heap_t* heap) {
+  if (mi_atomic_load_relaxed(&mi_abandoned_count) == 0 || mi_abandoned_visiting) return false;
+  if (!mi_heap_is_initialized(heap) || heap->tld->heap_backing == NULL) return false;
+  _mi_prim_lock_acquire(&mi_abandoned_lock);
+  mi_segment_t* segment = mi_abandoned_last;
+  if (segment != NULL) mi_abandoned_unlink(segment);
+  _mi_prim_lock_release(&mi_abandoned_lock);
+  if (segment == NULL) return false;
+  mi_segment_reclaim(segment, heap);
+  return true;
+}
+
 bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all) {
   if (mi_atomic_load_relaxed(&mi_abandoned_count) == 0 || mi_abandoned_visiting) return false;
   if (!mi_heap_is_initialized(heap) || heap->tld->heap_backing == NULL) return false;
@@ -607,8 +762,8 @@ bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all) {
   size_t n = 0;
   size_t max = (try_all ? 16 : 8);
   _mi_prim_lock_acquire(&mi_abandoned_lock);
-  while (mi_abandoned_first != NULL && n < max) {
-    mi_segment_t* segment = mi_abandoned_first;
+  while (mi_abandoned_last != NULL && n < max) {
+    mi_segment_t* segment = mi_abandoned_last;
     mi_abandoned_unlink(segment);
     batch[n++] = segment;
   }

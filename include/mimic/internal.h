@@ -40,6 +40,7 @@ size_t _mi_os_page_size(void);
 void* _mi_os_alloc_aligned(size_t size, size_t alignment, mi_memid_t* memid);
 void  _mi_os_free(void* p, size_t size, mi_memid_t memid);
 void* _mi_os_remap(void* p, size_t newsize, size_t alignment, mi_memid_t* memid);
+size_t _mi_os_resident(void* p, size_t size);   // resident bytes, or `size` where the OS cannot tell
 bool  _mi_os_purge(void* p, size_t size);     // true if the memory must be committed again before use
 bool  _mi_os_commit(void* p, size_t size, bool* is_zero);
 bool  _mi_os_recommit(void* p, size_t size);         // after a purge; p == NULL: statistics only
@@ -63,7 +64,6 @@ bool  _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap);
 void  _mi_segment_cache_collect(bool force);
 void* _mi_segment_huge_page_grow(mi_heap_t* heap, mi_page_t* page, void* p, size_t newsize);
 void  _mi_segments_collect(mi_tld_t* tld, bool force);
-size_t _mi_segment_page_size(const mi_segment_t* segment, const mi_page_t* page);
 uint8_t* _mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* page, size_t* size);
 void  _mi_segments_fork_prepare(void);
 void  _mi_segments_fork_parent(void);

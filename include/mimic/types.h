@@ -171,6 +171,8 @@ typedef struct mi_page_s {
   struct mi_page_s* next;            // in the heap's page queue
   struct mi_page_s* prev;
   int64_t           purge_expire;    // free page: when its memory goes back to the OS (0: nothing to do)
+  uint32_t          resident;        // bytes at the start of the page area touched since its last purge
+                                     // (updated when the page is freed; purges and budgets use it)
 } mi_page_t;
 
 typedef enum mi_memkind_e { MI_MEM_NONE, MI_MEM_OS, MI_MEM_STATIC } mi_memkind_t;
@@ -226,10 +228,13 @@ typedef struct mi_tld_s {
   mi_segment_queue_t  medium_free;      // segments with free medium pages
   size_t              segment_count;
   size_t              pending_purges;   // free pages waiting for their purge delay
-  size_t              pending_purge_bytes;   // their size, roughly (reset when a forced pass ran)
+  size_t              pending_purge_bytes;   // their resident bytes (reset when a forced pass ran)
   int64_t             purge_check_at;   // next time a page free looks for expired purges
   bool                purge_postpone;   // pages were taken since the last check: the thread is busy
   bool                purge_postponed;  // the last check was skipped for that reason
+  bool                purge_idle;       // did not allocate during the last check interval: keeps little unpurged
+  bool                abandoning;       // thread exit is handing its pages over (no purge checks meanwhile)
+  unsigned long long  heartbeat_seen;   // heartbeat at the last purge check (drives purge_idle)
   unsigned long long  heartbeat;        // counts slow-path visits (drives retire and deferred free)
   bool                recurse;          // guards the deferred-free callback
 } mi_tld_t;

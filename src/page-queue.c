@@ -4,15 +4,15 @@
    makes the small malloc fast path a single indexed load. */
 #include "mimic/internal.h"
 
-/* Bins: 1..16 are exact multiples of 16 bytes (16..256); from there 8 bins per power of two.
-   bin(size) for size in (2^b, 2^(b+1)] is 17 + 8*(b-8) + ((size-1) >> (b-3) & 7): see _mi_bin. */
+/* Bins: 1..16 are exact multiples of 16 bytes (16..256); from there MI_BIN_SUBS (4) bins per power
+   of two. bin(size) for size in (2^b, 2^(b+1)] is 17 + 4*(b-8) + ((size-1) >> (b-2) & 3): see _mi_bin. */
 
 size_t _mi_bin_size(size_t bin) {
   if (bin <= MI_BIN_EXACT_COUNT) return bin * 16;
   if (bin >= MI_BIN_HUGE) return MI_LARGE_OBJ_SIZE_MAX + 1;
   size_t k = bin - (MI_BIN_EXACT_COUNT + 1);
-  size_t b = 8 + k / 8;
-  return ((size_t)1 << b) + ((k % 8) + 1) * ((size_t)1 << (b - 3));
+  size_t b = 8 + k / MI_BIN_SUBS;
+  return ((size_t)1 << b) + ((k % MI_BIN_SUBS) + 1) * ((size_t)1 << (b - MI_BIN_SUB_SHIFT));
 }
 
 void _mi_page_queue_init_all(mi_heap_t* heap) {

@@ -173,7 +173,7 @@ static inline size_t _mi_bin(size_t size) {
   if (mi_unlikely(size > MI_LARGE_OBJ_SIZE_MAX)) return MI_BIN_HUGE;
   uintptr_t w = size - 1;
   size_t b = mi_bsr(w);                 // >= 8
-  return MI_BIN_EXACT_COUNT + 1 + 8 * (b - 8) + ((w >> (b - 3)) & 7);
+  return MI_BIN_EXACT_COUNT + 1 + MI_BIN_SUBS * (b - 8) + ((w >> (b - MI_BIN_SUB_SHIFT)) & (MI_BIN_SUBS - 1));
 }
 
 /* ---- thread-local heap ---- */

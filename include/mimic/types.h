@@ -108,7 +108,9 @@
 // then 8 classes per power of two (spacing <= 12.5%) up to MI_LARGE_OBJ_SIZE_MAX.
 #define MI_BIN_EXACT_MAX        256
 #define MI_BIN_EXACT_COUNT      (MI_BIN_EXACT_MAX / 16)        // bins 1..16
-#define MI_BIN_HUGE             121                            // bins 1..120 are size classes
+#define MI_BIN_SUB_SHIFT        2                              // 2^2 = 4 bins per doubling above MI_BIN_EXACT_MAX
+#define MI_BIN_SUBS             ((size_t)1 << MI_BIN_SUB_SHIFT)
+#define MI_BIN_HUGE             (MI_BIN_EXACT_COUNT + 13 * MI_BIN_SUBS + 1)   // bins 1..HUGE-1 are size classes (256 B .. 2 MiB: 13 doublings)
 #define MI_BIN_FULL             (MI_BIN_HUGE + 1)              // queue of full pages
 
 // Largest request: anything above PTRDIFF_MAX fails with ENOMEM before any arithmetic can overflow.

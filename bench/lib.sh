@@ -22,13 +22,17 @@ find_syslib() {
   printf '%s' "$p"
 }
 
-# find_mimic [explicit path] -> newest libmimic.so under $ROOT_DIR/build*/ (or the explicit one)
+# find_mimic [explicit path] -> the explicit one, else build-bench/ or build/ (release builds of
+# this tree), else the newest libmimic.so under $ROOT_DIR/build*/
 find_mimic() {
   if [[ -n ${1:-} ]]; then
     if [[ -e $1 ]]; then readlink -f "$1"; else say "warning: $1 does not exist"; fi
     return 0
   fi
   local f
+  for f in "$ROOT_DIR/build-bench/libmimic.so" "$ROOT_DIR/build/libmimic.so"; do
+    if [[ -e $f ]]; then readlink -f "$f"; return 0; fi
+  done
   f=$(ls -t "$ROOT_DIR"/build*/libmimic.so "$ROOT_DIR"/build*/*/libmimic.so 2>/dev/null | head -n 1 || true)
   if [[ -n $f ]]; then readlink -f "$f"; fi
   return 0

@@ -105,7 +105,7 @@
 #define MI_ALIGNMENT_MAX_IN_PAGE (MI_MEDIUM_OBJ_SIZE_MAX / 2)
 
 // Size classes: exact 16-byte steps up to 256 B (the alignment contract rules out finer classes),
-// then 8 classes per power of two (spacing <= 12.5%) up to MI_LARGE_OBJ_SIZE_MAX.
+// then 4 classes per power of two (spacing <= 25%, as mimalloc) up to MI_LARGE_OBJ_SIZE_MAX.
 #define MI_BIN_EXACT_MAX        256
 #define MI_BIN_EXACT_COUNT      (MI_BIN_EXACT_MAX / 16)        // bins 1..16
 #define MI_BIN_SUB_SHIFT        2                              // 2^2 = 4 bins per doubling above MI_BIN_EXACT_MAX

@@ -129,10 +129,15 @@ bool _mi_free_delayed_block_ok(mi_block_t* block) {
 
 /* ---- the generic and invalid paths ---- */
 
-static mi_decl_noinline void mi_free_generic(mi_segment_t* segment, mi_page_t* page, void* p) {
+static void mi_free_generic_page(mi_segment_t* segment, mi_page_t* page, void* p) {
   mi_block_t* block = (mi_page_has_aligned(page) ? _mi_page_ptr_unalign(page, p) : (mi_block_t*)p);
   if (mi_atomic_load_relaxed(&segment->thread_id) == _mi_prim_thread_id()) mi_free_block_local(page, block);
   else _mi_free_block_mt(page, segment, block);
+}
+
+// (takes no page: the fast path then need not keep the page address alive past its checks)
+static mi_decl_noinline void mi_free_generic(mi_segment_t* segment, void* p) {
+  mi_free_generic_page(segment, _mi_segment_page_of(segment, p), p);
 }
 
 // The map says `p` is not at a segment start: NULL, inside a huge segment, or not ours at all.
@@ -142,7 +147,7 @@ static mi_decl_noinline void mi_free_slow(void* p) {
   if (segment != NULL) {
     mi_page_t* page = &segment->pages[0];
     if (segment->capacity == 1 && page->segment_in_use && (uint8_t*)p >= page->page_start) {
-      mi_free_generic(segment, page, p);
+      mi_free_generic_page(segment, page, p);
       return;
     }
   }
@@ -185,7 +190,7 @@ void mi_free(void* p) mi_attr_noexcept {
     if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
     return;
   }
-  mi_free_generic(segment, page, p);
+  mi_free_generic(segment, p);
 }
 
 /* Look up the segment of a pointer we may not own: NULL if it is not ours. */

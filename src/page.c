@@ -164,15 +164,17 @@ void _mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
 /* ---- full pages ---- */
 
 // Move a page that has no free block to the full queue, switching remote frees to announce
-// themselves. Fails (and leaves the page) if remote frees arrived meanwhile: the same CAS that sets
-// USE_DELAYED observes the thread-free list, so no free can slip by unannounced.
+// themselves. Fails (and leaves the page) if remote frees arrived or are arriving meanwhile: the
+// same CAS that sets USE_DELAYED observes the thread-free list, so no free can slip by unannounced.
 static bool mi_page_to_full(mi_page_t* page, mi_page_queue_t* pq) {
   mi_heap_t* heap = mi_page_heap(page);
   uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
   for (;;) {
     mi_delayed_t d = mi_tf_delayed(tf);
     if (mi_tf_block(tf) != NULL) return false;
-    if (d == MI_DELAYED_FREEING) { mi_atomic_yield(); tf = mi_atomic_load_relaxed(&page->xthread_free); continue; }
+    // a remote free is announcing a block of this page right now: it is not full, and waiting
+    // here would spin for as long as that thread is descheduled
+    if (d == MI_DELAYED_FREEING) return false;
     if (d == MI_USE_DELAYED_FREE || d == MI_NEVER_DELAYED_FREE) break;
     if (mi_atomic_cas_weak_acq_rel(&page->xthread_free, &tf, mi_tf_make(NULL, MI_USE_DELAYED_FREE))) break;
   }

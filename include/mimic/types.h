@@ -165,6 +165,8 @@ typedef struct mi_page_s {
   uint8_t           page_index;      // index in the segment
   uint8_t           bin;             // size class queue of the heap the page lives in (MI_BIN_HUGE for huge)
   uint8_t           full_visits;     // found exhausted and rotated to the back of its queue once
+  uint32_t          resident;        // bytes at the start of the page area touched since its last purge
+                                     // (updated when the page is freed; purges and budgets use it)
   mi_block_t*       local_free;      // blocks freed by the owner
   size_t            block_size;      // [imm] bytes per block
   uint8_t*          page_start;      // [imm] first block
@@ -173,9 +175,7 @@ typedef struct mi_page_s {
   struct mi_page_s* next;            // in the heap's page queue
   struct mi_page_s* prev;
   int64_t           purge_expire;    // free page: when its memory goes back to the OS (0: nothing to do)
-  uint32_t          resident;        // bytes at the start of the page area touched since its last purge
-                                     // (updated when the page is freed; purges and budgets use it)
-} mi_page_t;
+} mi_page_t;   // 96 bytes: free() finds a page descriptor with a multiply by 3 and a shift
 
 typedef enum mi_memkind_e { MI_MEM_NONE, MI_MEM_OS, MI_MEM_STATIC } mi_memkind_t;
 

@@ -83,8 +83,8 @@ static mi_lock_t        mi_cache_lock;
 static mi_cache_entry_t mi_cache[MI_CACHE_MAX_ENTRIES];
 static size_t           mi_cache_count;
 static size_t           mi_cache_bytes;
-static size_t           mi_cache_resident;
-static size_t           mi_cache_resident_small;
+static mi_atomic(size_t) mi_cache_resident;         // (changed under the lock; read without it as a hint)
+static mi_atomic(size_t) mi_cache_resident_small;
 static mi_atomic(size_t) mi_cache_count_hint;   // read without the lock to skip empty-cache work
 
 static long mi_purge_delay(void) { return mi_option_get(mi_option_purge_delay); }
@@ -92,8 +92,8 @@ static long mi_purge_delay(void) { return mi_option_get(mi_option_purge_delay); 
 static void mi_cache_remove_at(size_t i, mi_cache_entry_t* out) {   // lock held
   *out = mi_cache[i];
   mi_cache_bytes -= out->size;
-  mi_cache_resident -= out->resident;
-  if (out->size <= MI_SEGMENT_SIZE) mi_cache_resident_small -= out->resident;
+  mi_atomic_sub_relaxed(&mi_cache_resident, out->resident);
+  if (out->size <= MI_SEGMENT_SIZE) mi_atomic_sub_relaxed(&mi_cache_resident_small, out->resident);
   mi_cache[i] = mi_cache[--mi_cache_count];
   mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
 }
@@ -128,11 +128,14 @@ void _mi_segment_cache_collect(bool force) {
   mi_cache_release(expired, n);
 }
 
+static bool mi_cache_resident_full_for(size_t size, size_t resident) {
+  return (mi_atomic_load_relaxed(&mi_cache_resident) + resident > MI_CACHE_MAX_RESIDENT ||
+          (size <= MI_SEGMENT_SIZE && mi_atomic_load_relaxed(&mi_cache_resident_small) + resident > MI_CACHE_MAX_RESIDENT_SMALL));
+}
+
 static bool mi_cache_full_for(size_t size, size_t resident) {   // lock held
-  bool small = (size <= MI_SEGMENT_SIZE);
   return (mi_cache_count >= MI_CACHE_MAX_ENTRIES || mi_cache_bytes + size > MI_CACHE_MAX_BYTES ||
-          mi_cache_resident + resident > MI_CACHE_MAX_RESIDENT ||
-          (small && mi_cache_resident_small + resident > MI_CACHE_MAX_RESIDENT_SMALL));
+          mi_cache_resident_full_for(size, resident));
 }
 
 // Keep a freed segment mapped for a while. The budget is what it holds resident, not its size:
@@ -151,7 +154,7 @@ static bool mi_cache_push(mi_segment_t* segment, size_t size, size_t resident, m
   // make room by evicting the oldest entries (of ordinary segments only, when only their budget is short)
   while (mi_cache_count > 0 && mi_cache_full_for(size, resident)) {
     bool only_small = (small && mi_cache_count < MI_CACHE_MAX_ENTRIES && mi_cache_bytes + size <= MI_CACHE_MAX_BYTES &&
-                       mi_cache_resident + resident <= MI_CACHE_MAX_RESIDENT);
+                       mi_atomic_load_relaxed(&mi_cache_resident) + resident <= MI_CACHE_MAX_RESIDENT);
     size_t oldest = SIZE_MAX;
     for (size_t i = 0; i < mi_cache_count; i++) {
       if (only_small && mi_cache[i].size > MI_SEGMENT_SIZE) continue;
@@ -165,8 +168,8 @@ static bool mi_cache_push(mi_segment_t* segment, size_t size, size_t resident, m
     e->segment = segment; e->memid = memid; e->size = size; e->resident = resident; e->kind = kind;
     e->expire = (delay < 0 ? INT64_MAX : now + delay * MI_CACHE_DELAY_MULT);
     mi_cache_bytes += size;
-    mi_cache_resident += resident;
-    if (small) mi_cache_resident_small += resident;
+    mi_atomic_add_relaxed(&mi_cache_resident, resident);
+    if (small) mi_atomic_add_relaxed(&mi_cache_resident_small, resident);
     mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
     pushed = true;
   }
@@ -383,14 +386,21 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
   _mi_stat_decrease(&_mi_stats_main.segments, 1);
   size_t size = segment->segment_size;
   mi_memid_t memid = segment->memid;
-  // what it holds resident: our estimate (which assumes every block handed out was written
-  // all over), refined by asking the OS when that estimate is large
-  size_t resident = size;
+  // what it holds resident: our estimate (which assumes every block handed out was written all
+  // over), refined by asking the OS (over the touched extent only) when that estimate is large
+  // and would not fit the cache's budget
+  size_t resident = size, extent = size;
   if (segment->page_kind != MI_PAGE_HUGE) {
-    resident = segment->segment_info_size;
-    for (size_t i = 0; i < segment->capacity; i++) resident += segment->pages[i].resident;
+    resident = extent = segment->segment_info_size;
+    for (size_t i = 0; i < segment->capacity; i++) {
+      const mi_page_t* page = &segment->pages[i];
+      if (page->resident == 0) continue;
+      resident += page->resident;
+      size_t end = (size_t)(_mi_segment_page_area(segment, page, NULL) - (uint8_t*)segment) + page->resident;
+      if (end > extent) extent = end;
+    }
   }
-  if (resident > 256 * MI_KiB) resident = _mi_os_resident(segment, size);
+  if (resident > 256 * MI_KiB) resident = _mi_os_resident(segment, extent);
   if (!mi_cache_push(segment, size, resident, segment->page_kind, memid)) _mi_os_free(segment, size, memid);
 }
 

@@ -27,9 +27,22 @@ static inline void* mi_heap_malloc_small_zero(mi_heap_t* heap, size_t size, bool
 
 // Sizes above the direct table: the first page of the size class queue, else the generic path.
 static inline void* mi_heap_malloc_medium_zero(mi_heap_t* heap, size_t size, bool zero) {
-  if (mi_likely(size <= MI_LARGE_OBJ_SIZE_MAX)) {
+  if (mi_likely(size <= MI_MEDIUM_OBJ_SIZE_MAX)) {
+    mi_page_t* const page = heap->pages[_mi_bin_medium(size)].first;
+    if (mi_likely(page != NULL)) {
+      mi_block_t* const block = page->free;
+      if (mi_likely(block != NULL && !zero)) {
+        page->free = mi_block_next(page, block);
+        page->used++;
+        mi_track_malloc(block, size, false);
+        return block;
+      }
+      return _mi_page_malloc_zero(heap, page, size, zero);
+    }
+  }
+  else if (mi_likely(size <= MI_LARGE_OBJ_SIZE_MAX)) {
     mi_page_t* const page = heap->pages[_mi_bin(size)].first;
-    if (mi_likely(page != NULL && page->free != NULL)) return _mi_page_malloc_zero(heap, page, size, zero);
+    if (mi_likely(page != NULL)) return _mi_page_malloc_zero(heap, page, size, zero);
   }
   return _mi_malloc_generic(heap, size, zero, 0);
 }

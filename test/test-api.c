@@ -413,6 +413,15 @@ static void test_small_and_good_size(void) {
     if (mi_good_size(n) > n + n / 4 + 16) bad_spacing++;
   }
   CHECK_EQ(bad_spacing, 0);
+  /* malloc finds the class of 1-128 KiB sizes in a table: it must agree with mi_good_size */
+  int bad_class = 0;
+  for (size_t n = 1000; n <= 140 * 1024; n++) {
+    void* p = mi_malloc(n);
+    if (p == NULL || mi_usable_size(p) != mi_good_size(n) || mi_usable_size(p) < n) bad_class++;
+    if (p != NULL) memset(p, 0xA5, n);
+    mi_free(p);
+  }
+  CHECK_EQ(bad_class, 0);
 }
 
 static void test_uapi(void) {

@@ -167,7 +167,15 @@ static inline bool mi_count_size_overflow(size_t count, size_t size, size_t* tot
 static inline size_t mi_clz(uintptr_t x) { return x == 0 ? MI_INTPTR_SIZE * 8 : (size_t)__builtin_clzl(x); }
 static inline size_t mi_bsr(uintptr_t x) { return MI_INTPTR_SIZE * 8 - 1 - mi_clz(x); }
 
-/* ---- size classes: 16-byte steps up to 256 B, then 8 classes per power of two ---- */
+/* ---- size classes: 16-byte steps up to 256 B, then 4 classes per power of two ---- */
+// Above 1 KiB every class boundary is a multiple of 256 B: up to MI_MEDIUM_OBJ_SIZE_MAX the bin is
+// one table load, (size-1)/256 -> bin (the malloc path for 1-128 KiB).
+#define MI_BIN_TABLE_SHIFT 8
+#define MI_BIN_TABLE_SIZE  (MI_MEDIUM_OBJ_SIZE_MAX >> MI_BIN_TABLE_SHIFT)
+extern const uint8_t _mi_bin_table[MI_BIN_TABLE_SIZE];
+static inline size_t _mi_bin_medium(size_t size) {   // 1 KiB < size <= MI_MEDIUM_OBJ_SIZE_MAX
+  return _mi_bin_table[(size - 1) >> MI_BIN_TABLE_SHIFT];
+}
 static inline size_t _mi_bin(size_t size) {
   if (size <= MI_BIN_EXACT_MAX) return (size <= 16 ? 1 : (size + 15) >> 4);
   if (mi_unlikely(size > MI_LARGE_OBJ_SIZE_MAX)) return MI_BIN_HUGE;

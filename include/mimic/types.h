@@ -159,12 +159,13 @@ typedef struct mi_page_s {
   // by other threads (debug checks, ownership queries) while the owner flips is_zero_init.
   uint8_t           segment_in_use;  // [imm] taken from the segment
   uint8_t           is_zero_init;    // every block on `free` is zero except its link word
+  uint8_t           full_visits;     // found exhausted and rotated to the back of its queue once
+                                     // (next to is_zero_init: the exhausted free clears both at once)
   uint8_t           is_committed;    // memory is committed (always on overcommit OSes)
   uint8_t           retire_expire;   // > 0: empty, kept around this many more slow-path visits
   uint8_t           heap_tag;        // tag of the heap that owns it (mi_heap_new_ex)
   uint8_t           page_index;      // index in the segment
   uint8_t           bin;             // size class queue of the heap the page lives in (MI_BIN_HUGE for huge)
-  uint8_t           full_visits;     // found exhausted and rotated to the back of its queue once
   uint32_t          resident;        // bytes at the start of the page area touched since its last purge
                                      // (updated when the page is freed; purges and budgets use it)
   mi_block_t*       local_free;      // blocks freed by the owner

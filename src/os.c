@@ -96,12 +96,6 @@ void _mi_os_free(void* p, size_t size, mi_memid_t memid) {
   mi_os_prim_free(memid.base, memid.size);
 }
 
-size_t _mi_os_resident(void* p, size_t size) {
-  size_t resident = 0;
-  if (_mi_prim_resident(p, size, &resident) != 0) return size;
-  return resident;
-}
-
 bool _mi_os_purge(void* p, size_t size) {
   // only whole OS pages inside the range
   uintptr_t start = _mi_align_up((uintptr_t)p, mi_os_config.page_size);

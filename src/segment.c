@@ -64,8 +64,7 @@ static void mi_page_note_resident(mi_segment_t* segment, mi_page_t* page) {
 
 #define MI_CACHE_MAX_BYTES    (256 * MI_MiB)   // address space held (cheap)
 #define MI_CACHE_MAX_SEGMENT  (64 * MI_MiB)
-#define MI_CACHE_MAX_RESIDENT (64 * MI_MiB)    // memory held (what RSS sees)
-#define MI_CACHE_MAX_RESIDENT_SMALL (32 * MI_MiB)   // of that, in ordinary segments
+#define MI_CACHE_MAX_RESIDENT (64 * MI_MiB)    // memory held (what RSS sees), estimated
 #define MI_CACHE_DELAY_MULT   10          // cached segments live 10x purge_delay (100 ms by default)
 #define MI_PURGE_PENDING_MAX  (64 * MI_MiB)   // most freed-but-unpurged page memory an allocating thread keeps
 #define MI_PURGE_PENDING_IDLE_MAX (4 * MI_MiB) // ... and a thread that only frees (it never reuses its free pages)
@@ -83,8 +82,7 @@ static mi_lock_t        mi_cache_lock;
 static mi_cache_entry_t mi_cache[MI_CACHE_MAX_ENTRIES];
 static size_t           mi_cache_count;
 static size_t           mi_cache_bytes;
-static mi_atomic(size_t) mi_cache_resident;         // (changed under the lock; read without it as a hint)
-static mi_atomic(size_t) mi_cache_resident_small;
+static size_t           mi_cache_resident;
 static mi_atomic(size_t) mi_cache_count_hint;   // read without the lock to skip empty-cache work
 
 static long mi_purge_delay(void) { return mi_option_get(mi_option_purge_delay); }
@@ -92,8 +90,7 @@ static long mi_purge_delay(void) { return mi_option_get(mi_option_purge_delay); 
 static void mi_cache_remove_at(size_t i, mi_cache_entry_t* out) {   // lock held
   *out = mi_cache[i];
   mi_cache_bytes -= out->size;
-  mi_atomic_sub_relaxed(&mi_cache_resident, out->resident);
-  if (out->size <= MI_SEGMENT_SIZE) mi_atomic_sub_relaxed(&mi_cache_resident_small, out->resident);
+  mi_cache_resident -= out->resident;
   mi_cache[i] = mi_cache[--mi_cache_count];
   mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
 }
@@ -128,14 +125,9 @@ void _mi_segment_cache_collect(bool force) {
   mi_cache_release(expired, n);
 }
 
-static bool mi_cache_resident_full_for(size_t size, size_t resident) {
-  return (mi_atomic_load_relaxed(&mi_cache_resident) + resident > MI_CACHE_MAX_RESIDENT ||
-          (size <= MI_SEGMENT_SIZE && mi_atomic_load_relaxed(&mi_cache_resident_small) + resident > MI_CACHE_MAX_RESIDENT_SMALL));
-}
-
 static bool mi_cache_full_for(size_t size, size_t resident) {   // lock held
   return (mi_cache_count >= MI_CACHE_MAX_ENTRIES || mi_cache_bytes + size > MI_CACHE_MAX_BYTES ||
-          mi_cache_resident_full_for(size, resident));
+          mi_cache_resident + resident > MI_CACHE_MAX_RESIDENT);
 }
 
 // Keep a freed segment mapped for a while. The budget is what it holds resident, not its size:
@@ -144,23 +136,16 @@ static bool mi_cache_full_for(size_t size, size_t resident) {   // lock held
 static bool mi_cache_push(mi_segment_t* segment, size_t size, size_t resident, mi_page_kind_t kind, mi_memid_t memid) {
   long delay = mi_purge_delay();
   if (delay == 0 || size > MI_CACHE_MAX_SEGMENT || memid.base != (void*)segment || memid.size != size) return false;
-  bool small = (size <= MI_SEGMENT_SIZE);
-  if (resident > (small ? MI_CACHE_MAX_RESIDENT_SMALL : MI_CACHE_MAX_RESIDENT)) return false;
+  if (resident > MI_CACHE_MAX_RESIDENT) return false;
   mi_cache_entry_t expired[MI_CACHE_MAX_ENTRIES + 1];
   int64_t now = _mi_prim_clock_now();
   bool pushed = false;
   _mi_prim_lock_acquire(&mi_cache_lock);
   size_t n = mi_cache_take_expired(false, now, expired);
-  // make room by evicting the oldest entries (of ordinary segments only, when only their budget is short)
+  // make room by evicting the oldest entries
   while (mi_cache_count > 0 && mi_cache_full_for(size, resident)) {
-    bool only_small = (small && mi_cache_count < MI_CACHE_MAX_ENTRIES && mi_cache_bytes + size <= MI_CACHE_MAX_BYTES &&
-                       mi_atomic_load_relaxed(&mi_cache_resident) + resident <= MI_CACHE_MAX_RESIDENT);
-    size_t oldest = SIZE_MAX;
-    for (size_t i = 0; i < mi_cache_count; i++) {
-      if (only_small && mi_cache[i].size > MI_SEGMENT_SIZE) continue;
-      if (oldest == SIZE_MAX || mi_cache[i].expire < mi_cache[oldest].expire) oldest = i;
-    }
-    if (oldest == SIZE_MAX) break;
+    size_t oldest = 0;
+    for (size_t i = 1; i < mi_cache_count; i++) if (mi_cache[i].expire < mi_cache[oldest].expire) oldest = i;
     mi_cache_remove_at(oldest, &expired[n++]);
   }
   if (!mi_cache_full_for(size, resident)) {
@@ -168,8 +153,7 @@ static bool mi_cache_push(mi_segment_t* segment, size_t size, size_t resident, m
     e->segment = segment; e->memid = memid; e->size = size; e->resident = resident; e->kind = kind;
     e->expire = (delay < 0 ? INT64_MAX : now + delay * MI_CACHE_DELAY_MULT);
     mi_cache_bytes += size;
-    mi_atomic_add_relaxed(&mi_cache_resident, resident);
-    if (small) mi_atomic_add_relaxed(&mi_cache_resident_small, resident);
+    mi_cache_resident += resident;
     mi_atomic_store_relaxed(&mi_cache_count_hint, mi_cache_count);
     pushed = true;
   }
@@ -386,21 +370,13 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
   _mi_stat_decrease(&_mi_stats_main.segments, 1);
   size_t size = segment->segment_size;
   mi_memid_t memid = segment->memid;
-  // what it holds resident: our estimate (which assumes every block handed out was written all
-  // over), refined by asking the OS (over the touched extent only) when that estimate is large
-  // and would not fit the cache's budget
-  size_t resident = size, extent = size;
+  // what it holds resident, by our estimate: every block handed out written all over (asking
+  // the OS with mincore was exact but cost ~8% of a thread-churn run)
+  size_t resident = size;
   if (segment->page_kind != MI_PAGE_HUGE) {
-    resident = extent = segment->segment_info_size;
-    for (size_t i = 0; i < segment->capacity; i++) {
-      const mi_page_t* page = &segment->pages[i];
-      if (page->resident == 0) continue;
-      resident += page->resident;
-      size_t end = (size_t)(_mi_segment_page_area(segment, page, NULL) - (uint8_t*)segment) + page->resident;
-      if (end > extent) extent = end;
-    }
+    resident = segment->segment_info_size;
+    for (size_t i = 0; i < segment->capacity; i++) resident += segment->pages[i].resident;
   }
-  if (resident > 256 * MI_KiB) resident = _mi_os_resident(segment, extent);
   if (!mi_cache_push(segment, size, resident, segment->page_kind, memid)) _mi_os_free(segment, size, memid);
 }
 

@@ -40,7 +40,6 @@ size_t _mi_os_page_size(void);
 void* _mi_os_alloc_aligned(size_t size, size_t alignment, mi_memid_t* memid);
 void  _mi_os_free(void* p, size_t size, mi_memid_t memid);
 void* _mi_os_remap(void* p, size_t newsize, size_t alignment, mi_memid_t* memid);
-size_t _mi_os_resident(void* p, size_t size);   // resident bytes, or `size` where the OS cannot tell
 bool  _mi_os_purge(void* p, size_t size);     // true if the memory must be committed again before use
 bool  _mi_os_commit(void* p, size_t size, bool* is_zero);
 bool  _mi_os_recommit(void* p, size_t size);         // after a purge; p == NULL: statistics only

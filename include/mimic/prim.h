@@ -31,8 +31,6 @@ int    _mi_prim_commit(void* addr, size_t size, bool* is_zero);
 int    _mi_prim_decommit(void* addr, size_t size, bool* needs_recommit);
 int    _mi_prim_reset(void* addr, size_t size);   // contents may be dropped lazily (MADV_FREE)
 int    _mi_prim_protect(void* addr, size_t size, bool protect);
-// Bytes of [addr, addr+size) backed by physical memory now (Linux mincore). ENOTSUP where unknown.
-int    _mi_prim_resident(void* addr, size_t size, size_t* resident);
 // Resize a mapping in place (newaddr == NULL) or move it onto the mapping at *newaddr (Linux
 // mremap; the pages move, nothing is copied). ENOTSUP where impossible.
 int    _mi_prim_remap(void* addr, size_t size, size_t newsize, void** newaddr);

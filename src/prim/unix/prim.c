@@ -66,26 +66,6 @@ int _mi_prim_decommit(void* addr, size_t size, bool* needs_recommit) {
   return 0;
 }
 
-int _mi_prim_resident(void* addr, size_t size, size_t* resident) {
-#if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__APPLE__)
-  const size_t psize = (size_t)sysconf(_SC_PAGESIZE);
-  unsigned char vec[1024];   // one byte per page: 4 MiB per call with 4 KiB pages
-  size_t total = 0;
-  for (size_t off = 0; off < size; ) {
-    size_t n = (size - off + psize - 1) / psize;
-    if (n > sizeof(vec)) n = sizeof(vec);
-    if (mincore((uint8_t*)addr + off, n * psize, (void*)vec) != 0) return errno;
-    for (size_t i = 0; i < n; i++) total += (vec[i] & 1);
-    off += n * psize;
-  }
-  *resident = total * psize;
-  return 0;
-#else
-  (void)addr; (void)size; (void)resident;
-  return ENOTSUP;
-#endif
-}
-
 int _mi_prim_reset(void* addr, size_t size) {
 #if defined(MADV_FREE)
   static mi_atomic(int) advice = MADV_FREE;

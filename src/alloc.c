@@ -20,31 +20,31 @@ void* _mi_page_malloc_zero(mi_heap_t* heap, mi_page_t* page, size_t size, bool z
   return block;
 }
 
-static inline void* mi_heap_malloc_small_zero(mi_heap_t* heap, size_t size, bool zero) {
-  mi_page_t* const page = heap->pages_free_direct[(size + MI_MAX_ALIGN_SIZE - 1) / MI_MAX_ALIGN_SIZE];
+// The pop every fast path shares; anything else (empty list, zeroing) is out of line.
+static mi_decl_forceinline void* mi_page_malloc_fast(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
+  mi_block_t* const block = page->free;
+  if (mi_likely(block != NULL && !zero)) {
+    page->free = mi_block_next(page, block);
+    page->used++;
+    mi_track_malloc(block, size, false);
+    return block;
+  }
   return _mi_page_malloc_zero(heap, page, size, zero);
 }
 
-// Sizes above the direct table: the first page of the size class queue, else the generic path.
+static inline void* mi_heap_malloc_small_zero(mi_heap_t* heap, size_t size, bool zero) {
+  mi_page_t* const page = heap->pages_free_direct[(size + MI_MAX_ALIGN_SIZE - 1) / MI_MAX_ALIGN_SIZE];
+  return mi_page_malloc_fast(heap, page, size, zero);
+}
+
+// Sizes above the direct table: the first page of the size class queue (the empty page when there
+// is none, whose NULL free list leads to the generic path).
 static inline void* mi_heap_malloc_medium_zero(mi_heap_t* heap, size_t size, bool zero) {
-  if (mi_likely(size <= MI_MEDIUM_OBJ_SIZE_MAX)) {
-    mi_page_t* const page = heap->pages[_mi_bin_medium(size)].first;
-    if (mi_likely(page != NULL)) {
-      mi_block_t* const block = page->free;
-      if (mi_likely(block != NULL && !zero)) {
-        page->free = mi_block_next(page, block);
-        page->used++;
-        mi_track_malloc(block, size, false);
-        return block;
-      }
-      return _mi_page_malloc_zero(heap, page, size, zero);
-    }
-  }
-  else if (mi_likely(size <= MI_LARGE_OBJ_SIZE_MAX)) {
-    mi_page_t* const page = heap->pages[_mi_bin(size)].first;
-    if (mi_likely(page != NULL)) return _mi_page_malloc_zero(heap, page, size, zero);
-  }
-  return _mi_malloc_generic(heap, size, zero, 0);
+  size_t bin;
+  if (mi_likely(size <= MI_MEDIUM_OBJ_SIZE_MAX)) bin = _mi_bin_medium(size);
+  else if (mi_likely(size <= MI_LARGE_OBJ_SIZE_MAX)) bin = _mi_bin(size);
+  else return _mi_malloc_generic(heap, size, zero, 0);
+  return mi_page_malloc_fast(heap, heap->pages_first[bin], size, zero);
 }
 
 void* _mi_heap_malloc_zero_ex(mi_heap_t* heap, size_t size, bool zero, size_t huge_alignment) {

@@ -1,8 +1,9 @@
 /* mimic: freeing blocks.
 
    Fast path (the owner frees an ordinary block): mask the pointer to its segment, check the segment
-   map bit (foreign pointers and NULL fall out here), index the page, compare the owner with the
-   current thread id, push on `local_free`. Everything else is out of line. */
+   map byte (foreign pointers and NULL fall out here), index the page, compare the page's owner word
+   (thread id | flags) with the current thread id, push on `local_free`. Everything else is out of
+   line. */
 #include "mimic/internal.h"
 
 
@@ -135,9 +136,9 @@ static void mi_free_generic_page(mi_segment_t* segment, mi_page_t* page, void* p
   else _mi_free_block_mt(page, segment, block);
 }
 
-// (takes no page: the fast path then need not keep the page address alive past its checks)
-static mi_decl_noinline void mi_free_generic(mi_segment_t* segment, void* p) {
-  mi_free_generic_page(segment, _mi_segment_page_of(segment, p), p);
+// (takes the page: the fast path keeps only the page address, the segment is its mask)
+static mi_decl_noinline void mi_free_generic(mi_page_t* page, void* p) {
+  mi_free_generic_page(_mi_page_segment(page), page, p);
 }
 
 // The map says `p` is not at a segment start: NULL, inside a huge segment, or not ours at all.
@@ -174,14 +175,24 @@ static bool mi_free_check_block(mi_segment_t* segment, mi_page_t* page, const vo
 }
 #endif
 
+// Materialise the page address once: without this gcc keeps both the page and segment+offset
+// alive and pays an extra instruction on every free.
+static inline mi_page_t* mi_opaque_page(mi_page_t* page) {
+#if defined(__GNUC__)
+  __asm__("" : "+r"(page));
+#endif
+  return page;
+}
+
 void mi_free(void* p) mi_attr_noexcept {
   mi_segment_t* const segment = _mi_ptr_segment(p);
-  if (mi_unlikely(!_mi_segment_map_is_segment(segment))) { mi_free_slow(p); return; }
-  mi_page_t* const page = _mi_segment_page_of(segment, p);
+  const size_t page_shift = _mi_segment_map_page_shift(segment);
+  if (mi_unlikely(page_shift == 0)) { mi_free_slow(p); return; }
+  mi_page_t* const page = mi_opaque_page(&segment->pages[((uintptr_t)p - (uintptr_t)segment) >> page_shift]);
 #if (MI_DEBUG > 0)
   if (!mi_free_check_block(segment, page, p)) return;
 #endif
-  if (mi_likely(mi_atomic_load_relaxed(&segment->thread_id) == _mi_prim_thread_id() && mi_page_flags(page) == 0)) {
+  if (mi_likely(mi_page_is_mine_plain(page, _mi_prim_thread_id()))) {
     mi_block_t* const block = (mi_block_t*)p;
     if (mi_unlikely(page->free == NULL)) { mi_free_block_local_exhausted(page, block); return; }
     mi_track_free(block);
@@ -190,7 +201,7 @@ void mi_free(void* p) mi_attr_noexcept {
     if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
     return;
   }
-  mi_free_generic(segment, p);
+  mi_free_generic(page, p);
 }
 
 /* Look up the segment of a pointer we may not own: NULL if it is not ours. */

@@ -131,7 +131,7 @@ void _mi_heap_destroy_pages(mi_heap_t* heap) {
     mi_page_t* page;
     while ((page = pq->first) != NULL) {
       _mi_page_queue_remove(heap, pq, page);
-      mi_atomic_store_relaxed(&page->flags, 0);
+      mi_page_clear_flags(page);
       mi_page_set_heap(page, NULL);
       page->used = 0;
       _mi_segment_page_free(page, false, heap->tld);

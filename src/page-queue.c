@@ -30,6 +30,7 @@ size_t _mi_bin_size(size_t bin) {
 
 void _mi_page_queue_init_all(mi_heap_t* heap) {
   for (size_t bin = 0; bin <= MI_BIN_FULL; bin++) {
+    if (bin < MI_BIN_HUGE) heap->pages_first[bin] = &_mi_page_empty;
     heap->pages[bin].first = NULL;
     heap->pages[bin].last = NULL;
     heap->pages[bin].block_size = (bin == 0 ? 16 : _mi_bin_size(bin));
@@ -46,18 +47,26 @@ mi_page_queue_t* _mi_page_queue_of(mi_heap_t* heap, const mi_page_t* page) {
 
 
 
-/* Keep pages_free_direct in sync with the first page of the small bins. Slot s serves sizes
-   (16(s-1), 16s]; slot 0 serves size 0. */
-void _mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_queue_t* pq) {
-  size_t size = pq->block_size;
-  if (size > MI_SMALL_SIZE_MAX_) return;   // also the full and huge queues
-  mi_page_t* page = (pq->first != NULL ? pq->first : &_mi_page_empty);
+/* Keep pages_first and pages_free_direct in sync with the first page of each size-class queue.
+   Slot s of pages_free_direct serves sizes (16(s-1), 16s]; slot 0 serves size 0. */
+static mi_decl_noinline void mi_heap_direct_update(mi_heap_t* heap, size_t bin, size_t size, mi_page_t* page) {
   size_t slot = size >> 4;
   if (heap->pages_free_direct[slot] == page) return;
   // the previous bin's size bounds the slots this bin serves
-  size_t bin = (size_t)(pq - heap->pages);
   size_t start = (bin <= 1 ? 0 : (_mi_bin_size(bin - 1) >> 4) + 1);
   for (size_t s = start; s <= slot; s++) heap->pages_free_direct[s] = page;
+}
+
+static inline void mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_queue_t* pq) {
+  size_t bin = (size_t)(pq - heap->pages);
+  if (bin >= MI_BIN_HUGE) return;   // the huge and full queues have no fast path
+  mi_page_t* page = (pq->first != NULL ? pq->first : &_mi_page_empty);
+  heap->pages_first[bin] = page;
+  if (pq->block_size <= MI_SMALL_SIZE_MAX_) mi_heap_direct_update(heap, bin, pq->block_size, page);
+}
+
+void _mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_queue_t* pq) {
+  mi_heap_queue_first_update(heap, pq);
 }
 
 void _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page) {
@@ -66,7 +75,7 @@ void _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page
   if (page == pq->last) pq->last = page->prev;
   if (page == pq->first) {
     pq->first = page->next;
-    _mi_heap_queue_first_update(heap, pq);
+    mi_heap_queue_first_update(heap, pq);
   }
   page->next = NULL;
   page->prev = NULL;
@@ -80,7 +89,7 @@ void _mi_page_queue_push(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page) 
   pq->last = page;
   if (pq->first == NULL) {
     pq->first = page;
-    _mi_heap_queue_first_update(heap, pq);
+    mi_heap_queue_first_update(heap, pq);
   }
   mi_page_set_flag(page, MI_PAGE_FLAG_IN_FULL, mi_page_queue_is_full(pq));
   heap->page_count++;
@@ -92,7 +101,7 @@ void _mi_page_queue_push_front(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* 
   if (pq->first != NULL) pq->first->prev = page;
   else pq->last = page;
   pq->first = page;
-  _mi_heap_queue_first_update(heap, pq);
+  mi_heap_queue_first_update(heap, pq);
   mi_page_set_flag(page, MI_PAGE_FLAG_IN_FULL, mi_page_queue_is_full(pq));
   heap->page_count++;
 }
@@ -107,7 +116,7 @@ void _mi_page_queue_move_to_front(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_
   page->next = pq->first;
   pq->first->prev = page;
   pq->first = page;
-  if (pq->block_size <= MI_SMALL_SIZE_MAX_) _mi_heap_queue_first_update(heap, pq);
+  mi_heap_queue_first_update(heap, pq);
 }
 
 void _mi_page_queue_move_to_back(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page) {
@@ -117,7 +126,7 @@ void _mi_page_queue_move_to_back(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t
   page->next->prev = page->prev;
   if (pq->first == page) {
     pq->first = page->next;
-    if (pq->block_size <= MI_SMALL_SIZE_MAX_) _mi_heap_queue_first_update(heap, pq);
+    mi_heap_queue_first_update(heap, pq);
   }
   page->prev = pq->last;
   page->next = NULL;

@@ -155,7 +155,7 @@ void _mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   page->heap_tag = heap->tag;
   page->full_visits = 0;
   page->bin = (uint8_t)(segment->page_kind == MI_PAGE_HUGE ? MI_BIN_HUGE : _mi_bin(block_size));
-  mi_atomic_store_relaxed(&page->flags, 0);
+  mi_page_clear_flags(page);
   mi_atomic_store_relaxed(&page->xthread_free, mi_tf_make(NULL, MI_NO_DELAYED_FREE));
   mi_page_set_heap(page, heap);
   mi_page_extend_free(page);
@@ -211,7 +211,7 @@ void _mi_page_free(mi_page_t* page, mi_page_queue_t* pq, bool force) {
   // no remote thread may still be announcing into this page when its memory is reused
   _mi_page_use_delayed_free(page, MI_NEVER_DELAYED_FREE, false);
   _mi_page_queue_remove(heap, pq, page);
-  mi_atomic_store_relaxed(&page->flags, 0);
+  mi_page_clear_flags(page);
   mi_page_set_heap(page, NULL);
   _mi_segment_page_free(page, force, heap->tld);
 }
@@ -266,7 +266,7 @@ void _mi_page_abandon(mi_page_t* page, mi_page_queue_t* pq) {
   // from now on remote frees push on the page's own list, whatever queue it was in
   _mi_page_use_delayed_free(page, MI_NEVER_DELAYED_FREE, true);
   _mi_page_queue_remove(heap, pq, page);
-  mi_atomic_store_relaxed(&page->flags, (uint8_t)(mi_page_flags(page) & ~MI_PAGE_FLAG_IN_FULL));
+  mi_page_set_flag(page, MI_PAGE_FLAG_IN_FULL, false);
   mi_page_set_heap(page, NULL);
   _mi_segment_page_abandon(page, heap->tld);
 }

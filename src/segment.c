@@ -21,8 +21,9 @@ uint8_t* _mi_segment_page_area(const mi_segment_t* segment, const mi_page_t* pag
   size_t psize;
   if (segment->capacity > 1) {
     psize = (size_t)1 << segment->page_shift;
-    start = (uint8_t*)segment + (size_t)page->page_index * psize;
-    if (page->page_index == 0) { start += segment->page0_offset; psize -= segment->page0_offset; }
+    size_t index = (size_t)(page - segment->pages);
+    start = (uint8_t*)segment + index * psize;
+    if (index == 0) { start += segment->page0_offset; psize -= segment->page0_offset; }
   }
   else {
     start = (uint8_t*)segment + segment->page0_offset;
@@ -86,6 +87,16 @@ static size_t           mi_cache_resident;
 static mi_atomic(size_t) mi_cache_count_hint;   // read without the lock to skip empty-cache work
 
 static long mi_purge_delay(void) { return mi_option_get(mi_option_purge_delay); }
+
+// A free page's purge deadline takes 32 bits of its descriptor (which stays 96 bytes): milliseconds
+// on a wrapping clock, compared by difference. Delays are capped far below the 24 days at which
+// that would become ambiguous; 0 means "no deadline".
+#define MI_PURGE_DEADLINE_MAX  ((int64_t)1 << 30)
+static uint32_t mi_deadline_after(int64_t now, long delay) {
+  uint32_t d = (uint32_t)(now + (delay > MI_PURGE_DEADLINE_MAX ? MI_PURGE_DEADLINE_MAX : delay));
+  return (d == 0 ? 1 : d);
+}
+static bool mi_deadline_passed(uint32_t deadline, int64_t now) { return (int32_t)((uint32_t)now - deadline) >= 0; }
 
 static void mi_cache_remove_at(size_t i, mi_cache_entry_t* out) {   // lock held
   *out = mi_cache[i];
@@ -293,6 +304,13 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
   if (segment == NULL) {
     segment = (mi_segment_t*)_mi_os_alloc_aligned(segment_size, os_alignment, &memid);
     if (segment == NULL) return NULL;
+    if (!_mi_segment_map_covers(segment, memid.size)) {
+      // beyond the map (an OS handing out addresses above MI_MAX_VABITS): its blocks could not be
+      // told from foreign ones and would leak on free -- refuse the memory instead
+      _mi_os_free(memid.base, memid.size, memid);
+      _mi_warning_message("segment at %p is beyond the address range mimic tracks\n", (void*)segment);
+      return NULL;
+    }
   }
   if (!memid.is_zero) memset(segment, 0, info_size);
   if (kind == MI_PAGE_HUGE) segment_size = memid.size;   // a cached segment may be larger: use it all
@@ -314,7 +332,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
   segment->in_abandoned_list = false;
   for (size_t i = 0; i < capacity; i++) {
     mi_page_t* page = &segment->pages[i];
-    page->page_index = (uint8_t)i;
+    mi_atomic_store_relaxed(&page->xowner, tld->thread_id);   // no flags
     page->is_committed = 1;
     page->is_zero_init = memid.is_zero;
     page->segment_in_use = 0;
@@ -329,7 +347,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
         if (old_start[j] < start + psize && end > start && end - start > page->resident) page->resident = (uint32_t)(end - start);
       }
       if (page->resident > 0 && delay > 0) {   // resident but free: purged after the delay unless taken
-        page->purge_expire = now + delay;
+        page->purge_expire = mi_deadline_after(now, delay);
         tld->pending_purges++;
         tld->pending_purge_bytes += page->resident;
       }
@@ -357,6 +375,12 @@ static void mi_segment_uncount_purged(mi_segment_t* segment) {
   }
 }
 
+// Every page carries a copy of the owner's id (free() compares it with one load): it changes with
+// the segment's owner, before the owner is published in `thread_id`.
+static void mi_segment_set_owner(mi_segment_t* segment, uintptr_t thread_id) {
+  for (size_t i = 0; i < segment->capacity; i++) mi_page_set_owner(&segment->pages[i], thread_id);
+}
+
 static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
   mi_segment_remove_from_free_queue(segment, tld);
   mi_segment_uncount_purged(segment);
@@ -365,6 +389,7 @@ static void mi_segment_free(mi_segment_t* segment, mi_tld_t* tld) {
     mi_page_purge_unschedule(segment, &segment->pages[i], tld);
   }
   _mi_segment_map_freed(segment);
+  mi_segment_set_owner(segment, 0);
   mi_atomic_store_relaxed(&segment->thread_id, 0);
   tld->segment_count--;
   _mi_stat_decrease(&_mi_stats_main.segments, 1);
@@ -417,7 +442,7 @@ static void mi_segment_purge_pending(mi_segment_t* segment, bool force, int64_t 
   uint8_t* run_area_end = NULL;   // end of the last page area in the run
   for (size_t i = 0; i <= segment->capacity; i++) {
     mi_page_t* page = (i < segment->capacity ? &segment->pages[i] : NULL);
-    bool expired = (page != NULL && !page->segment_in_use && page->purge_expire != 0 && (force || page->purge_expire <= now));
+    bool expired = (page != NULL && !page->segment_in_use && page->purge_expire != 0 && (force || mi_deadline_passed(page->purge_expire, now)));
     if (expired) {
       size_t psize;
       uint8_t* start = _mi_segment_page_area(segment, page, &psize);
@@ -543,7 +568,7 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   if (force || delay == 0) mi_segment_page_purge(segment, page);
   else if (delay > 0) {
     int64_t now = _mi_prim_clock_now();
-    page->purge_expire = now + delay;
+    page->purge_expire = mi_deadline_after(now, delay);
     tld->pending_purges++;
     tld->pending_purge_bytes += page->resident;
     // a thread that takes no pages (it only frees) never reuses its free pages: it keeps few
@@ -651,7 +676,7 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
       for (size_t i = 0; i < segment->capacity; i++) {
         mi_page_t* page = &segment->pages[i];
         if (page->purge_expire != 0) {   // leave the expiry: the adopter's tld counts it again
-          int64_t expire = page->purge_expire;
+          uint32_t expire = page->purge_expire;
           mi_page_purge_unschedule(segment, page, tld);
           page->purge_expire = expire;
         }
@@ -662,6 +687,7 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   segment->abandoned_unpurged = pending;
   tld->segment_count--;
   _mi_stat_increase(&_mi_stats_main.segments_abandoned, 1);
+  mi_segment_set_owner(segment, 0);
   _mi_prim_lock_acquire(&mi_abandoned_lock);
   mi_atomic_store_release(&segment->thread_id, 0);
   segment->prev = NULL;
@@ -685,6 +711,7 @@ void _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld) {
 static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap) {
   mi_tld_t* tld = heap->tld;
   mi_heap_t* target = tld->heap_backing;   // never a destroyable heap: destroy must not free others' blocks
+  mi_segment_set_owner(segment, tld->thread_id);
   mi_atomic_store_release(&segment->thread_id, tld->thread_id);
   segment->abandoned_visits = 0;
   tld->segment_count++;
@@ -692,7 +719,7 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap) {
     // the free pages still waiting for their purge are this thread's to purge now
     mi_atomic_sub_relaxed(&mi_abandoned_unpurged, segment->abandoned_unpurged);
     segment->abandoned_unpurged = 0;
-    int64_t expire = _mi_prim_clock_now() + mi_purge_delay();
+    uint32_t expire = mi_deadline_after(_mi_prim_clock_now(), mi_purge_delay());
     for (size_t i = 0; i < segment->capacity; i++) {
       mi_page_t* page = &segment->pages[i];
       if (!page->segment_in_use && page->purge_expire != 0) {

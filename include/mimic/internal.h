@@ -51,6 +51,7 @@ uintptr_t _mi_os_random_weak(uintptr_t extra_seed);
 /* ---- segment-map.c: which 4 MiB units of the address space are segment starts ---- */
 void  _mi_segment_map_allocated(const mi_segment_t* segment);
 void  _mi_segment_map_freed(const mi_segment_t* segment);
+bool  _mi_segment_map_covers(const void* start, size_t size);
 void  _mi_segment_map_note_span(size_t segment_size);   // largest segment: bounds the interior scan
 mi_segment_t* _mi_segment_of_interior(const void* p);   // slow: also finds huge segments from inside
 
@@ -200,23 +201,43 @@ static inline mi_page_t* _mi_segment_page_of(const mi_segment_t* segment, const 
 static inline mi_page_t* _mi_ptr_page(const void* p) { return _mi_segment_page_of(_mi_ptr_segment(p), p); }
 static inline mi_segment_t* _mi_page_segment(const mi_page_t* page) { return _mi_ptr_segment(page); }
 
-// The segment map: 1 bit per MI_SEGMENT_SIZE unit of the address space, set for segment starts.
-#define MI_SEGMENT_MAP_BITS   ((size_t)1 << (MI_MAX_VABITS - MI_SEGMENT_SHIFT))
-#define MI_SEGMENT_MAP_WORDS  (MI_SEGMENT_MAP_BITS / (8 * sizeof(uintptr_t)))
-extern mi_atomic(uintptr_t) _mi_segment_map[MI_SEGMENT_MAP_WORDS];
-static inline bool _mi_segment_map_is_segment(const mi_segment_t* segment) {
+// The segment map: 1 byte per MI_SEGMENT_SIZE unit of the address space. Non-zero where a segment
+// starts, and then it is the segment's page_shift: free() learns "ours" and how to find the page
+// from one byte, without reading the header of a segment that may be another thread's.
+#define MI_SEGMENT_MAP_SIZE   ((size_t)1 << (MI_MAX_VABITS - MI_SEGMENT_SHIFT))
+extern mi_atomic(uint8_t) _mi_segment_map[MI_SEGMENT_MAP_SIZE];
+static inline size_t _mi_segment_map_page_shift(const mi_segment_t* segment) {   // 0: not ours
   uintptr_t idx = (uintptr_t)segment >> MI_SEGMENT_SHIFT;
-  if (mi_unlikely(idx >= MI_SEGMENT_MAP_BITS)) return false;
-  uintptr_t word = mi_atomic_load_relaxed(&_mi_segment_map[idx / (8 * sizeof(uintptr_t))]);
-  return ((word >> (idx % (8 * sizeof(uintptr_t)))) & 1) != 0;
+  if (mi_unlikely(idx >= MI_SEGMENT_MAP_SIZE)) return 0;
+  return mi_atomic_load_relaxed(&_mi_segment_map[idx]);
+}
+static inline bool _mi_segment_map_is_segment(const mi_segment_t* segment) {
+  return _mi_segment_map_page_shift(segment) != 0;
 }
 
-static inline uint8_t mi_page_flags(const mi_page_t* page) { return mi_atomic_load_relaxed(&((mi_page_t*)page)->flags); }
+static inline uint8_t mi_page_flags(const mi_page_t* page) {
+  return (uint8_t)(mi_atomic_load_relaxed(&((mi_page_t*)page)->xowner) & MI_PAGE_FLAGS_MASK);
+}
 static inline bool mi_page_is_in_full(const mi_page_t* page) { return (mi_page_flags(page) & MI_PAGE_FLAG_IN_FULL) != 0; }
 static inline bool mi_page_has_aligned(const mi_page_t* page) { return (mi_page_flags(page) & MI_PAGE_FLAG_HAS_ALIGNED) != 0; }
+// Only the owner changes its pages' flags (relaxed: other threads compare the word with their own
+// id, which never matches whatever the flags are).
 static inline void mi_page_set_flag(mi_page_t* page, uint8_t flag, bool on) {
-  uint8_t f = mi_atomic_load_relaxed(&page->flags);
-  mi_atomic_store_relaxed(&page->flags, (uint8_t)(on ? (f | flag) : (f & ~flag)));
+  uintptr_t w = mi_atomic_load_relaxed(&page->xowner);
+  mi_atomic_store_relaxed(&page->xowner, (on ? (w | flag) : (w & ~(uintptr_t)flag)));
+}
+static inline void mi_page_clear_flags(mi_page_t* page) {
+  mi_atomic_store_relaxed(&page->xowner, mi_atomic_load_relaxed(&page->xowner) & ~MI_PAGE_FLAGS_MASK);
+}
+// The thread taking (or dropping, owner 0) the segment; the flags stay.
+static inline void mi_page_set_owner(mi_page_t* page, uintptr_t thread_id) {
+  mi_assert_internal((thread_id & MI_PAGE_FLAGS_MASK) == 0);
+  mi_atomic_store_relaxed(&page->xowner, thread_id | (mi_atomic_load_relaxed(&page->xowner) & MI_PAGE_FLAGS_MASK));
+}
+// free()'s test: the calling thread owns the page, which is not in the full queue and has no
+// aligned (interior) blocks.
+static inline bool mi_page_is_mine_plain(const mi_page_t* page, uintptr_t thread_id) {
+  return mi_atomic_load_relaxed(&((mi_page_t*)page)->xowner) == thread_id;
 }
 static inline mi_heap_t* mi_page_heap(const mi_page_t* page) {
   return (mi_heap_t*)mi_atomic_load_relaxed(&((mi_page_t*)page)->xheap);

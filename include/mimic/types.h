@@ -52,6 +52,7 @@
 #define mi_likely(x)     __builtin_expect(!!(x), 1)
 #define mi_unlikely(x)   __builtin_expect(!!(x), 0)
 #define mi_decl_noinline __attribute__((noinline))
+#define mi_decl_forceinline inline __attribute__((always_inline))
 #define mi_decl_cold     __attribute__((cold, noinline))
 #define mi_decl_hidden   __attribute__((visibility("hidden")))
 #define mi_decl_cache_align __attribute__((aligned(64)))
@@ -59,6 +60,7 @@
 #define mi_likely(x) (x)
 #define mi_unlikely(x) (x)
 #define mi_decl_noinline
+#define mi_decl_forceinline inline
 #define mi_decl_cold
 #define mi_decl_hidden
 #define mi_decl_cache_align
@@ -70,7 +72,11 @@
 #define MI_INTPTR_SHIFT 3
 #define MI_SEGMENT_SHIFT 22            // 4 MiB: small enough that a thread with a few blocks of each
                                        // kind stays lean, large enough that headers are 0.2%
+#if defined(__x86_64__) || defined(_M_X64)
+#define MI_MAX_VABITS 47               // user space of x86-64 (4-level paging; mimic never asks for more)
+#else
 #define MI_MAX_VABITS 48
+#endif
 #else
 #define MI_INTPTR_SHIFT 2
 #define MI_SEGMENT_SHIFT 22
@@ -142,6 +148,7 @@ typedef enum mi_page_kind_e { MI_PAGE_SMALL, MI_PAGE_MEDIUM, MI_PAGE_LARGE, MI_P
 
 #define MI_PAGE_FLAG_IN_FULL     0x01
 #define MI_PAGE_FLAG_HAS_ALIGNED 0x02
+#define MI_PAGE_FLAGS_MASK       ((uintptr_t)0x03)   // thread ids are at least 4-byte aligned
 
 struct mi_heap_s;
 struct mi_tld_s;
@@ -154,7 +161,10 @@ typedef struct mi_page_s {
   uint32_t          used;            // live blocks (includes blocks on thread_free not yet collected)
   uint16_t          capacity;        // blocks whose memory has been put on a free list so far
   uint16_t          reserved;        // blocks that fit in the page
-  mi_atomic(uint8_t) flags;          // [atomic] IN_FULL | HAS_ALIGNED (owner writes; remote free reads HAS_ALIGNED)
+  // [atomic] owning thread's id (0 while abandoned) | flags (IN_FULL, HAS_ALIGNED) in the low 2
+  // bits: free() decides "mine, and nothing special" with one compare against the thread id.
+  // Written by the owner (flags) or the thread taking the segment; read by any thread.
+  mi_atomic(uintptr_t) xowner;
   // No bit-fields: adjacent bit-fields are one memory location in C11, and segment_in_use is read
   // by other threads (debug checks, ownership queries) while the owner flips is_zero_init.
   uint8_t           segment_in_use;  // [imm] taken from the segment
@@ -164,10 +174,11 @@ typedef struct mi_page_s {
   uint8_t           is_committed;    // memory is committed (always on overcommit OSes)
   uint8_t           retire_expire;   // > 0: empty, kept around this many more slow-path visits
   uint8_t           heap_tag;        // tag of the heap that owns it (mi_heap_new_ex)
-  uint8_t           page_index;      // index in the segment
   uint8_t           bin;             // size class queue of the heap the page lives in (MI_BIN_HUGE for huge)
   uint32_t          resident;        // bytes at the start of the page area touched since its last purge
                                      // (updated when the page is freed; purges and budgets use it)
+  uint32_t          purge_expire;    // free page: when its memory goes back to the OS, in the wrapping
+                                     // millisecond clock of mi_clock32 (0: nothing to do)
   mi_block_t*       local_free;      // blocks freed by the owner
   size_t            block_size;      // [imm] bytes per block
   uint8_t*          page_start;      // [imm] first block
@@ -175,7 +186,6 @@ typedef struct mi_page_s {
   mi_atomic(uintptr_t) xheap;        // [atomic] owning heap (0 while abandoned)
   struct mi_page_s* next;            // in the heap's page queue
   struct mi_page_s* prev;
-  int64_t           purge_expire;    // free page: when its memory goes back to the OS (0: nothing to do)
 } mi_page_t;   // 96 bytes: free() finds a page descriptor with a multiply by 3 and a shift
 
 typedef enum mi_memkind_e { MI_MEM_NONE, MI_MEM_OS, MI_MEM_STATIC } mi_memkind_t;
@@ -245,6 +255,8 @@ typedef struct mi_tld_s {
 struct mi_heap_s {
   mi_tld_t*           tld;
   mi_page_t*          pages_free_direct[MI_PAGES_DIRECT];   // fast path: (size+15)/16 -> page
+  mi_page_t*          pages_first[MI_BIN_HUGE];             // fast path above 1 KiB: bin -> first page of
+                                                            // its queue, or the empty page (never NULL)
   mi_page_queue_t     pages[MI_BIN_FULL + 1];               // per size class, + huge + full
   mi_atomic(uintptr_t) thread_delayed_free;                 // [atomic] blocks of full pages freed remotely
   uintptr_t           thread_id;                            // the only thread allowed to allocate here

@@ -20,6 +20,11 @@ void* _mi_page_malloc_zero(mi_heap_t* heap, mi_page_t* page, size_t size, bool z
   return block;
 }
 
+// Size first, like malloc's own argument: the fast path never moves it to another register.
+static mi_decl_noinline void* mi_page_malloc_slow(size_t size, mi_heap_t* heap, mi_page_t* page, bool zero) {
+  return _mi_page_malloc_zero(heap, page, size, zero);
+}
+
 // The pop every fast path shares; anything else (empty list, zeroing) is out of line.
 static mi_decl_forceinline void* mi_page_malloc_fast(mi_heap_t* heap, mi_page_t* page, size_t size, bool zero) {
   mi_block_t* const block = page->free;
@@ -29,7 +34,7 @@ static mi_decl_forceinline void* mi_page_malloc_fast(mi_heap_t* heap, mi_page_t*
     mi_track_malloc(block, size, false);
     return block;
   }
-  return _mi_page_malloc_zero(heap, page, size, zero);
+  return mi_page_malloc_slow(size, heap, page, zero);
 }
 
 static inline void* mi_heap_malloc_small_zero(mi_heap_t* heap, size_t size, bool zero) {

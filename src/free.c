@@ -19,7 +19,8 @@ mi_block_t* _mi_page_ptr_unalign(const mi_page_t* page, const void* p) {
 // The owner frees into an exhausted page: the block (with the owner's other frees) becomes the
 // free list and the page moves to the front of its queue, so the next malloc of this size pops it
 // on the fast path. LIFO over pages keeps rings of live blocks that span pages off the generic path.
-static mi_decl_noinline void mi_free_block_local_exhausted(mi_page_t* page, mi_block_t* block) {
+// (block first, like every out-of-line continuation of free(): the pointer stays in its register)
+static mi_decl_noinline void mi_free_block_local_exhausted(mi_block_t* block, mi_page_t* page) {
   mi_track_free(block);
   mi_block_set_next(page, block, page->local_free);
   page->free = block;
@@ -33,21 +34,20 @@ static mi_decl_noinline void mi_free_block_local_exhausted(mi_page_t* page, mi_b
     return;
   }
   if (mi_unlikely(mi_page_is_in_full(page))) { _mi_page_unfull(page); return; }
-  mi_heap_t* const heap = mi_page_heap(page);
-  mi_page_queue_t* const pq = &heap->pages[page->bin];
-  mi_page_t* const first = pq->first;
+  // the first page of the queue (the empty page if none: never NULL), without computing the queue
+  const mi_page_t* const first = mi_page_heap(page)->pages_first[page->bin];
   if (first == page) {
     if (page->capacity < page->reserved) _mi_page_to_front(page);   // extends the page
   }
-  else if (first == NULL || first->free == NULL) {
+  else if (first->free == NULL) {
     // only overtake a first page that has nothing left: one that still has blocks keeps going
-    _mi_page_queue_move_to_front(heap, pq, page);
+    _mi_page_to_front(page);
   }
 }
 
 static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block) {
   mi_track_free(block);
-  if (page->free == NULL) { mi_free_block_local_exhausted(page, block); return; }
+  if (page->free == NULL) { mi_free_block_local_exhausted(block, page); return; }
   mi_block_set_next(page, block, page->local_free);
   page->local_free = block;
   page->used--;
@@ -136,8 +136,13 @@ static void mi_free_generic_page(mi_segment_t* segment, mi_page_t* page, void* p
   else _mi_free_block_mt(page, segment, block);
 }
 
+static mi_decl_noinline void mi_free_retire(mi_block_t* block, mi_page_t* page) {
+  (void)block;
+  _mi_page_retire(page);
+}
+
 // (takes the page: the fast path keeps only the page address, the segment is its mask)
-static mi_decl_noinline void mi_free_generic(mi_page_t* page, void* p) {
+static mi_decl_noinline void mi_free_generic(void* p, mi_page_t* page) {
   mi_free_generic_page(_mi_page_segment(page), page, p);
 }
 
@@ -194,14 +199,14 @@ void mi_free(void* p) mi_attr_noexcept {
 #endif
   if (mi_likely(mi_page_is_mine_plain(page, _mi_prim_thread_id()))) {
     mi_block_t* const block = (mi_block_t*)p;
-    if (mi_unlikely(page->free == NULL)) { mi_free_block_local_exhausted(page, block); return; }
+    if (mi_unlikely(page->free == NULL)) { mi_free_block_local_exhausted(block, page); return; }
     mi_track_free(block);
     mi_block_set_next(page, block, page->local_free);
     page->local_free = block;
-    if (mi_unlikely(--page->used == 0)) _mi_page_retire(page);
+    if (mi_unlikely(--page->used == 0)) mi_free_retire(block, page);
     return;
   }
-  mi_free_generic(page, p);
+  mi_free_generic(p, page);
 }
 
 /* Look up the segment of a pointer we may not own: NULL if it is not ours. */

@@ -9,7 +9,7 @@
 mi_heap_t _mi_heap_empty = {
   .tld = NULL,
   .pages_free_direct = { [0 ... MI_PAGES_DIRECT - 1] = &_mi_page_empty },
-  .pages_first = { [0 ... MI_BIN_HUGE - 1] = &_mi_page_empty },
+  .pages_first = { [0 ... MI_BIN_HUGE] = &_mi_page_empty },
   .page_retired_min = MI_BIN_FULL,
 };
 

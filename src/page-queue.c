@@ -30,7 +30,7 @@ size_t _mi_bin_size(size_t bin) {
 
 void _mi_page_queue_init_all(mi_heap_t* heap) {
   for (size_t bin = 0; bin <= MI_BIN_FULL; bin++) {
-    if (bin < MI_BIN_HUGE) heap->pages_first[bin] = &_mi_page_empty;
+    if (bin <= MI_BIN_HUGE) heap->pages_first[bin] = &_mi_page_empty;
     heap->pages[bin].first = NULL;
     heap->pages[bin].last = NULL;
     heap->pages[bin].block_size = (bin == 0 ? 16 : _mi_bin_size(bin));

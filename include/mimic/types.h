@@ -186,7 +186,12 @@ typedef struct mi_page_s {
   mi_atomic(uintptr_t) xheap;        // [atomic] owning heap (0 while abandoned)
   struct mi_page_s* next;            // in the heap's page queue
   struct mi_page_s* prev;
-} mi_page_t;   // 96 bytes: free() finds a page descriptor with a multiply by 3 and a shift
+  // To a power of two (128 bytes; 64 on 32-bit): free() then finds a descriptor with one shift, and
+  // with the array cache-line aligned no descriptor shares a line with its neighbours, whose
+  // thread_free lists other threads write.
+  uint8_t           padding[MI_INTPTR_SIZE == 8 ? 32 : 4];
+} mi_page_t;
+_Static_assert((sizeof(mi_page_t) & (sizeof(mi_page_t) - 1)) == 0, "page descriptors are a power of two in size");
 
 typedef enum mi_memkind_e { MI_MEM_NONE, MI_MEM_OS, MI_MEM_STATIC } mi_memkind_t;
 
@@ -216,7 +221,7 @@ typedef struct mi_segment_s {
   size_t            page0_offset;        // [imm] where page 0's blocks start (after the header, aligned)
   bool              in_free_queue;
   bool              in_abandoned_list;
-  mi_page_t         pages[1];            // `capacity` entries
+  _Alignas(64) mi_page_t pages[1];       // `capacity` entries
 } mi_segment_t;
 
 /* ---- heaps ------------------------------------------------------------------------------------ */
@@ -255,8 +260,9 @@ typedef struct mi_tld_s {
 struct mi_heap_s {
   mi_tld_t*           tld;
   mi_page_t*          pages_free_direct[MI_PAGES_DIRECT];   // fast path: (size+15)/16 -> page
-  mi_page_t*          pages_first[MI_BIN_HUGE];             // fast path above 1 KiB: bin -> first page of
-                                                            // its queue, or the empty page (never NULL)
+  mi_page_t*          pages_first[MI_BIN_HUGE + 1];         // fast path above 1 KiB: bin -> first page of
+                                                            // its queue, or the empty page (never NULL;
+                                                            // always the empty page for MI_BIN_HUGE)
   mi_page_queue_t     pages[MI_BIN_FULL + 1];               // per size class, + huge + full
   mi_atomic(uintptr_t) thread_delayed_free;                 // [atomic] blocks of full pages freed remotely
   uintptr_t           thread_id;                            // the only thread allowed to allocate here

@@ -21,7 +21,25 @@ void* _mi_page_malloc_zero(mi_heap_t* heap, mi_page_t* page, size_t size, bool z
 }
 
 // Size first, like malloc's own argument: the fast path never moves it to another register.
+// The page's list is empty (or zeroing was asked for). When the owner's own frees wait on
+// `local_free` they become the free list here, without the generic path's queue search (random
+// size churn lands here on most of its allocations); the generic path still runs when the page has
+// nothing left or remote frees into full pages are waiting to be taken back.
 static mi_decl_noinline void* mi_page_malloc_slow(size_t size, mi_heap_t* heap, mi_page_t* page, bool zero) {
+  if (page->free == NULL && mi_atomic_load_relaxed(&heap->thread_delayed_free) == 0) {
+    if (page->local_free == NULL) {
+      // the first page is used up: the second one, if the owner freed into it, takes over
+      mi_page_t* const next = page->next;
+      if (next == NULL || (next->local_free == NULL && next->free == NULL)) return _mi_page_malloc_zero(heap, page, size, zero);
+      _mi_page_to_front(next);
+      page = next;
+    }
+    if (page->free == NULL) {
+      page->free = page->local_free;
+      page->local_free = NULL;
+      page->is_zero_init = false;
+    }
+  }
   return _mi_page_malloc_zero(heap, page, size, zero);
 }
 

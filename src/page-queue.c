@@ -9,7 +9,7 @@
 
 // _mi_bin_table[i] = _mi_bin(256*i + 256) for 256*i >= 1 KiB (the formula of _mi_bin as a
 // constant expression; test-api checks the table against _mi_bin for every size it covers)
-#define MI_BT_BSR(w) ((w) >= 65536 ? 16 : (w) >= 32768 ? 15 : (w) >= 16384 ? 14 : (w) >= 8192 ? 13 : \
+#define MI_BT_BSR(w) ((w) >= 131072 ? 17 : (w) >= 65536 ? 16 : (w) >= 32768 ? 15 : (w) >= 16384 ? 14 : (w) >= 8192 ? 13 : \
                       (w) >= 4096 ? 12 : (w) >= 2048 ? 11 : (w) >= 1024 ? 10 : (w) >= 512 ? 9 : 8)
 #define MI_BT_BIN(w) (MI_BIN_EXACT_COUNT + 1 + MI_BIN_SUBS * (MI_BT_BSR(w) - 8) + \
                       (((w) >> (MI_BT_BSR(w) - MI_BIN_SUB_SHIFT)) & (MI_BIN_SUBS - 1)))
@@ -18,7 +18,7 @@
 #define MI_BT16(i)  MI_BT4(i), MI_BT4((i) + 4), MI_BT4((i) + 8), MI_BT4((i) + 12)
 #define MI_BT64(i)  MI_BT16(i), MI_BT16((i) + 16), MI_BT16((i) + 32), MI_BT16((i) + 48)
 #define MI_BT256(i) MI_BT64(i), MI_BT64((i) + 64), MI_BT64((i) + 128), MI_BT64((i) + 192)
-const uint8_t _mi_bin_table[MI_BIN_TABLE_SIZE] = { MI_BT256(0), MI_BT256(256) };
+const uint8_t _mi_bin_table[MI_BIN_TABLE_SIZE] = { MI_BT256(0), MI_BT256(256), MI_BT256(512), MI_BT256(768) };
 
 size_t _mi_bin_size(size_t bin) {
   if (bin <= MI_BIN_EXACT_COUNT) return bin * 16;

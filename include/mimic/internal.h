@@ -169,7 +169,7 @@ static inline size_t mi_bsr(uintptr_t x) { return MI_INTPTR_SIZE * 8 - 1 - mi_cl
 
 /* ---- size classes: 16-byte steps up to 256 B, then 4 classes per power of two ---- */
 // Above 1 KiB every class boundary is a multiple of 256 B: up to MI_MEDIUM_OBJ_SIZE_MAX the bin is
-// one table load, (size-1)/256 -> bin (the malloc path for 1-128 KiB).
+// one table load, (size-1)/256 -> bin (the malloc path for 1-256 KiB).
 #define MI_BIN_TABLE_SHIFT 8
 #define MI_BIN_TABLE_SIZE  (MI_MEDIUM_OBJ_SIZE_MAX >> MI_BIN_TABLE_SHIFT)
 extern const uint8_t _mi_bin_table[MI_BIN_TABLE_SIZE];

@@ -91,14 +91,14 @@
 #define MI_SEGMENT_MASK       (MI_SEGMENT_SIZE - 1)
 
 #define MI_SMALL_PAGE_SHIFT   16       // 64 KiB pages for blocks <= 8 KiB (>= 8 blocks a page)
-#define MI_MEDIUM_PAGE_SHIFT  19       // 512 KiB pages for blocks <= 128 KiB (>= 4 blocks a page)
+#define MI_MEDIUM_PAGE_SHIFT  19       // 512 KiB pages for blocks <= 256 KiB (>= 2 blocks a page)
 #define MI_SMALL_PAGE_SIZE    ((size_t)1 << MI_SMALL_PAGE_SHIFT)
 #define MI_MEDIUM_PAGE_SIZE   ((size_t)1 << MI_MEDIUM_PAGE_SHIFT)
 #define MI_SMALL_PAGES_PER_SEGMENT  (MI_SEGMENT_SIZE / MI_SMALL_PAGE_SIZE)    // 64
 #define MI_MEDIUM_PAGES_PER_SEGMENT (MI_SEGMENT_SIZE / MI_MEDIUM_PAGE_SIZE)   // 8
 
 #define MI_SMALL_OBJ_SIZE_MAX   (8 * MI_KiB)
-#define MI_MEDIUM_OBJ_SIZE_MAX  (128 * MI_KiB)
+#define MI_MEDIUM_OBJ_SIZE_MAX  (256 * MI_KiB)
 #define MI_LARGE_OBJ_SIZE_MAX   (MI_SEGMENT_SIZE / 2)     // 2 MiB: larger blocks get their own segment
 #define MI_LARGE_OBJ_WSIZE_MAX  (MI_LARGE_OBJ_SIZE_MAX / MI_INTPTR_SIZE)
 
@@ -108,7 +108,7 @@
 
 // Alignments up to this are served inside normal pages by over-allocation; larger ones get a
 // dedicated (huge) segment placed so that the aligned block is where the caller needs it.
-#define MI_ALIGNMENT_MAX_IN_PAGE (MI_MEDIUM_OBJ_SIZE_MAX / 2)
+#define MI_ALIGNMENT_MAX_IN_PAGE (64 * MI_KiB)
 
 // Size classes: exact 16-byte steps up to 256 B (the alignment contract rules out finer classes),
 // then 4 classes per power of two (spacing <= 25%, as mimalloc) up to MI_LARGE_OBJ_SIZE_MAX.

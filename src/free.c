@@ -58,8 +58,56 @@ static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block) {
 
 /* ---- another thread's free ---- */
 
-void _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* block) {
-  if (mi_unlikely(mi_atomic_load_acquire(&segment->thread_id) == 0) && mi_option_is_enabled(mi_option_abandoned_reclaim_on_free)) {
+// The page is in its owner's full queue: put the block on the owner heap's delayed list so the
+// owner notices without polling full pages. The heap stays valid while we are DELAYED_FREEING:
+// the owner waits for that state to end before it unlinks or deletes anything.
+static mi_decl_noinline void mi_free_block_delayed(mi_page_t* page, mi_block_t* block) {
+  uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
+  uintptr_t tfx;
+  bool use_delayed;
+  do {
+    use_delayed = (mi_tf_delayed(tf) == MI_USE_DELAYED_FREE);
+    if (mi_unlikely(use_delayed)) {
+      tfx = mi_tf_make(mi_tf_block(tf), MI_DELAYED_FREEING);   // claim the right to announce
+    }
+    else {   // the state changed meanwhile: a plain push after all
+      mi_block_set_next(page, block, mi_tf_block(tf));
+      tfx = mi_tf_make(block, mi_tf_delayed(tf));
+    }
+  } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
+  if (!use_delayed) return;
+
+  mi_heap_t* heap = (mi_heap_t*)mi_atomic_load_acquire(&page->xheap);
+  if (heap != NULL) {
+    uintptr_t dfree = mi_atomic_load_relaxed(&heap->thread_delayed_free);
+    do { block->next = (mi_block_t*)dfree; }
+    while (!mi_atomic_cas_weak_release(&heap->thread_delayed_free, &dfree, (uintptr_t)block));
+  }
+  tf = mi_atomic_load_relaxed(&page->xthread_free);
+  do {
+    tfx = mi_tf_make(mi_tf_block(tf), MI_NO_DELAYED_FREE);
+  } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
+  if (heap == NULL) {
+    // cannot happen while the protocol holds; never lose the block
+    tf = mi_atomic_load_relaxed(&page->xthread_free);
+    do { mi_block_set_next(page, block, mi_tf_block(tf)); tfx = mi_tf_make(block, mi_tf_delayed(tf)); }
+    while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
+  }
+}
+
+// One CAS onto the page's thread_free list; the full-page announcement is out of line.
+static inline void mi_free_block_mt_push(mi_page_t* page, mi_block_t* block) {
+  mi_track_free(block);
+  uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
+  do {
+    if (mi_unlikely(mi_tf_delayed(tf) == MI_USE_DELAYED_FREE)) { mi_free_block_delayed(page, block); return; }
+    mi_block_set_next(page, block, mi_tf_block(tf));
+  } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, mi_tf_make(block, mi_tf_delayed(tf))));
+}
+
+// Rare remote frees: into a segment whose owner exited (adopt it), or of a huge block.
+static mi_decl_noinline void mi_free_block_mt_special(mi_page_t* page, mi_segment_t* segment, mi_block_t* block) {
+  if (mi_atomic_load_acquire(&segment->thread_id) == 0 && mi_option_is_enabled(mi_option_abandoned_reclaim_on_free)) {
     // the owner exited: adopt its segment, then this is a local free
     mi_heap_t* heap = mi_prim_get_default_heap();
     if (!mi_heap_is_initialized(heap) && !_mi_thread_is_done()) heap = _mi_heap_init_thread();
@@ -68,7 +116,6 @@ void _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* block
       return;
     }
   }
-  mi_track_free(block);
   if (segment->page_kind == MI_PAGE_HUGE) {
     // The owner may take a while to notice this free: give the memory back now. Must happen
     // before the push below, after which the owner may unmap the segment.
@@ -81,41 +128,15 @@ void _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* block
       (void)_mi_os_recommit(NULL, _mi_align_down(size, psize));
     }
   }
-  uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
-  uintptr_t tfx;
-  bool use_delayed;
-  do {
-    use_delayed = (mi_tf_delayed(tf) == MI_USE_DELAYED_FREE);
-    if (mi_unlikely(use_delayed)) {
-      tfx = mi_tf_make(mi_tf_block(tf), MI_DELAYED_FREEING);   // claim the right to announce
-    }
-    else {
-      mi_block_set_next(page, block, mi_tf_block(tf));
-      tfx = mi_tf_make(block, mi_tf_delayed(tf));
-    }
-  } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
+  mi_free_block_mt_push(page, block);
+}
 
-  if (mi_unlikely(use_delayed)) {
-    // The page is in its owner's full queue: put the block on the owner heap's delayed list so the
-    // owner notices without polling full pages. The heap stays valid while we are DELAYED_FREEING:
-    // the owner waits for that state to end before it unlinks or deletes anything.
-    mi_heap_t* heap = (mi_heap_t*)mi_atomic_load_acquire(&page->xheap);
-    if (heap != NULL) {
-      uintptr_t dfree = mi_atomic_load_relaxed(&heap->thread_delayed_free);
-      do { block->next = (mi_block_t*)dfree; }
-      while (!mi_atomic_cas_weak_release(&heap->thread_delayed_free, &dfree, (uintptr_t)block));
-    }
-    tf = mi_atomic_load_relaxed(&page->xthread_free);
-    do {
-      tfx = mi_tf_make(mi_tf_block(tf), MI_NO_DELAYED_FREE);
-    } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
-    if (heap == NULL) {
-      // cannot happen while the protocol holds; never lose the block
-      tf = mi_atomic_load_relaxed(&page->xthread_free);
-      do { mi_block_set_next(page, block, mi_tf_block(tf)); tfx = mi_tf_make(block, mi_tf_delayed(tf)); }
-      while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
-    }
+void _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* block) {
+  if (mi_unlikely(mi_atomic_load_acquire(&segment->thread_id) == 0 || segment->page_kind == MI_PAGE_HUGE)) {
+    mi_free_block_mt_special(page, segment, block);
+    return;
   }
+  mi_free_block_mt_push(page, block);
 }
 
 // Owner side of a delayed free: false if the announcing thread has not finished yet.

@@ -157,14 +157,11 @@ struct mi_tld_s;
    [imm]    immutable while any block of the page is live: safe for any thread holding a block
    [atomic] read/written by other threads, through mi_atomic_* only */
 typedef struct mi_page_s {
+  // -- first cache line: the owner's (malloc and free write here; other threads never look) --
   mi_block_t*       free;            // blocks to allocate from
   uint32_t          used;            // live blocks (includes blocks on thread_free not yet collected)
   uint16_t          capacity;        // blocks whose memory has been put on a free list so far
   uint16_t          reserved;        // blocks that fit in the page
-  // [atomic] owning thread's id (0 while abandoned) | flags (IN_FULL, HAS_ALIGNED) in the low 2
-  // bits: free() decides "mine, and nothing special" with one compare against the thread id.
-  // Written by the owner (flags) or the thread taking the segment; read by any thread.
-  mi_atomic(uintptr_t) xowner;
   // No bit-fields: adjacent bit-fields are one memory location in C11, and segment_in_use is read
   // by other threads (debug checks, ownership queries) while the owner flips is_zero_init.
   uint8_t           segment_in_use;  // [imm] taken from the segment
@@ -177,21 +174,27 @@ typedef struct mi_page_s {
   uint8_t           bin;             // size class queue of the heap the page lives in (MI_BIN_HUGE for huge)
   uint32_t          resident;        // bytes at the start of the page area touched since its last purge
                                      // (updated when the page is freed; purges and budgets use it)
-  uint32_t          purge_expire;    // free page: when its memory goes back to the OS, in the wrapping
-                                     // millisecond clock of mi_clock32 (0: nothing to do)
+  uint32_t          purge_expire;    // free page: when its memory goes back to the OS, on a wrapping
+                                     // millisecond clock (segment.c: mi_deadline_after; 0: none)
   mi_block_t*       local_free;      // blocks freed by the owner
   size_t            block_size;      // [imm] bytes per block
   uint8_t*          page_start;      // [imm] first block
+  struct mi_page_s* next;            // in the heap's page queue
+  // -- second cache line: what other threads' frees read and write, so a producer's mallocs and
+  //    a consumer's frees do not pull one line back and forth --
+  // [atomic] owning thread's id (0 while abandoned) | flags (IN_FULL, HAS_ALIGNED) in the low 2
+  // bits: free() decides "mine, and nothing special" with one compare against the thread id.
+  // Written by the owner (flags) or the thread taking the segment; read by any thread.
+  mi_atomic(uintptr_t) xowner;
   mi_atomic(uintptr_t) xthread_free; // [atomic] blocks freed by other threads | mi_delayed_t in the low 2 bits
   mi_atomic(uintptr_t) xheap;        // [atomic] owning heap (0 while abandoned)
-  struct mi_page_s* next;            // in the heap's page queue
-  struct mi_page_s* prev;
+  struct mi_page_s* prev;            // in the heap's page queue
   // To a power of two (128 bytes; 64 on 32-bit): free() then finds a descriptor with one shift, and
-  // with the array cache-line aligned no descriptor shares a line with its neighbours, whose
-  // thread_free lists other threads write.
+  // with the array cache-line aligned each half above is a line of its own.
   uint8_t           padding[MI_INTPTR_SIZE == 8 ? 32 : 4];
 } mi_page_t;
 _Static_assert((sizeof(mi_page_t) & (sizeof(mi_page_t) - 1)) == 0, "page descriptors are a power of two in size");
+_Static_assert(MI_INTPTR_SIZE != 8 || offsetof(mi_page_t, xowner) == 64, "the shared fields start the second cache line");
 
 typedef enum mi_memkind_e { MI_MEM_NONE, MI_MEM_OS, MI_MEM_STATIC } mi_memkind_t;
 

@@ -100,6 +100,11 @@ void _mi_page_free_collect(mi_page_t* page, bool force) {
   }
 }
 
+// The queue walks call this on page after page, most of which have nothing to collect.
+static inline void mi_page_collect_if_any(mi_page_t* page) {
+  if (page->local_free != NULL || mi_page_thread_free(page) != NULL) _mi_page_free_collect(page, false);
+}
+
 /* ---- page set-up and free-list extension ---- */
 
 // Put up to MI_MAX_EXTEND_SIZE bytes of fresh blocks on the free list: a page with few live blocks
@@ -330,7 +335,7 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
   while (page != NULL && page != rotated) {
     mi_page_t* next = page->next;
     searched++;
-    _mi_page_free_collect(page, false);
+    mi_page_collect_if_any(page);
     if (page->free != NULL) break;
     if (page->capacity < page->reserved) { mi_page_extend_free(page); break; }
     if (page->full_visits == 0 && next != NULL) {
@@ -389,7 +394,7 @@ static mi_page_t* mi_find_page(mi_heap_t* heap, size_t size, size_t huge_alignme
   mi_page_queue_t* pq = &heap->pages[_mi_bin(size)];
   mi_page_t* page = pq->first;
   if (page != NULL) {
-    _mi_page_free_collect(page, false);
+    mi_page_collect_if_any(page);
     if (page->free != NULL) { page->retire_expire = 0; return page; }
   }
   return mi_page_queue_find_free(heap, pq);
@@ -411,7 +416,7 @@ void* _mi_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_al
   mi_tld_t* tld = heap->tld;
   tld->heartbeat++;
   _mi_deferred_free_call(false, tld->heartbeat);
-  _mi_heap_delayed_free_partial(heap);
+  if (mi_atomic_load_relaxed(&heap->thread_delayed_free) != 0) _mi_heap_delayed_free_partial(heap);
   // retired pages age once every MI_RETIRE_STRIDE slow-path visits (the scan covers a range of bins)
   if (heap->page_retired_max >= heap->page_retired_min && (tld->heartbeat % MI_RETIRE_STRIDE) == 0) _mi_heap_collect_retired(heap, false);
   if ((tld->heartbeat & 1023) == 0) _mi_segment_cache_collect(false);

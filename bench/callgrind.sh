@@ -9,7 +9,8 @@
 # and prints (Ir(N2) - Ir(N1)) / (N2 - N1): the cost of one malloc+free pair with 64 live
 # blocks of that size (random: one churn step, 8 B-4 KiB with 4096 live), including the
 # loop's own ~8 instructions.  Writes bench/results/callgrind-<date>.csv and
-# bench/results/callgrind-latest.csv (read by run.sh for the goal lines).
+# bench/results/callgrind-latest.csv (read by run.sh for the goal lines); values of cases or
+# allocators not measured in this run are kept.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -36,7 +37,7 @@ setup_allocators "$ALLOCS" "$(find_mimic "$MIMIC_LIB")" "$FASTPATH"
 RESULTS=$BENCH_DIR/results
 mkdir -p "$RESULTS"
 OUT=$RESULTS/callgrind-$(date +%Y-%m-%d).csv
-echo "case,allocator,instructions_per_pair" >"$OUT"
+NEW=$(mktemp); trap 'rm -f "$NEW"' EXIT
 
 read -r -a cases <<<"$CASES"
 printf '%-10s' "case"; for a in "${ALLOC_NAMES[@]}"; do printf '%10s' "$a"; done; printf '\n'
@@ -46,9 +47,23 @@ for c in "${cases[@]}"; do
   for i in "${!ALLOC_NAMES[@]}"; do
     v=$(cg_pair_cost "${ALLOC_LIBS[$i]}" "$FASTPATH" "$c" "$N1" "$N2") || v="error"
     printf '%10s' "$v"
-    echo "$label,${ALLOC_NAMES[$i]},$v" >>"$OUT"
+    echo "$label,${ALLOC_NAMES[$i]},$v" >>"$NEW"
   done
   printf '\n'
 done
-cp "$OUT" "$RESULTS/callgrind-latest.csv"
+# Merge: the (case, allocator) pairs measured now replace their old values; the others stay, so a
+# run of one case or one allocator does not drop the rest (run.sh's goal lines read all of them).
+merge() {
+  local file=$1 tmp
+  tmp=$(mktemp)
+  { echo "case,allocator,instructions_per_pair"
+    awk -F, 'NR == FNR { seen[$1 "," $2] = 1; print; next }
+             FNR > 1 && !(($1 "," $2) in seen)' "$NEW" "$file" 2>/dev/null || cat "$NEW"
+  } >"$tmp"
+  mv "$tmp" "$file"
+}
+[[ -f $OUT ]] || : >"$OUT"
+[[ -f $RESULTS/callgrind-latest.csv ]] || : >"$RESULTS/callgrind-latest.csv"
+merge "$OUT"
+merge "$RESULTS/callgrind-latest.csv"
 say "instructions per malloc+free pair (Ir difference of N=$N2 and N=$N1 runs); wrote $OUT"

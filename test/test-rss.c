@@ -77,8 +77,12 @@ int main(int argc, char** argv) {
     } else {
       CHECKF(peak <= first_peak + slack, "iteration %d: peak rss grew %zu -> %zu MiB", it,
              first_peak / TU_MiB, peak / TU_MiB);
-      CHECKF(after <= first_after + free_slack, "iteration %d: rss after free grew %zu -> %zu MiB",
-             it, first_after / TU_MiB, after / TU_MiB);
+      /* (not under TSan: its shadow memory, ~2/3 of the RSS here, is released by its own
+         background thread at times of its choosing, so "after free" can drop by 100 MiB in one
+         iteration and not the next; the after-collect bound below still holds there) */
+      if (!TU_TSAN)
+        CHECKF(after <= first_after + free_slack, "iteration %d: rss after free grew %zu -> %zu MiB",
+               it, first_after / TU_MiB, after / TU_MiB);
     }
     /* everything freed and collected: at most a small cache may stay resident */
     CHECKF(collected <= start + total / 8 + slack,

@@ -25,16 +25,21 @@ void* _mi_page_malloc_zero(mi_heap_t* heap, mi_page_t* page, size_t size, bool z
 // `local_free` they become the free list here, without the generic path's queue search (random
 // size churn lands here on most of its allocations); the generic path still runs when the page has
 // nothing left or remote frees into full pages are waiting to be taken back.
+static inline bool mi_page_has_free_blocks(const mi_page_t* page) {
+  return (page->free != NULL || page->local_free != NULL);
+}
+
 static mi_decl_noinline void* mi_page_malloc_slow(size_t size, mi_heap_t* heap, mi_page_t* page, bool zero) {
   if (page->free == NULL && mi_atomic_load_relaxed(&heap->thread_delayed_free) == 0) {
     if (page->local_free == NULL) {
       // the first page is used up: one of the next few, if the owner freed into it, takes over,
       // and the used-up page goes to the back (random size churn: no generic path for most refills)
       mi_page_t* next = page->next;
-      for (int i = 0; next != NULL && next->local_free == NULL && next->free == NULL && i < 3; i++) next = next->next;
-      if (next == NULL || (next->local_free == NULL && next->free == NULL)) return _mi_page_malloc_zero(heap, page, size, zero);
-      _mi_page_to_front(next);
-      if (page->next != NULL) _mi_page_queue_move_to_back(heap, &heap->pages[page->bin], page);
+      for (int i = 0; i < 3 && next != NULL && !mi_page_has_free_blocks(next); i++) next = next->next;
+      if (next == NULL || !mi_page_has_free_blocks(next)) return _mi_page_malloc_zero(heap, page, size, zero);
+      mi_page_queue_t* const pq = &heap->pages[page->bin];
+      _mi_page_queue_move_to_front(heap, pq, next);
+      if (page->next != NULL) _mi_page_queue_move_to_back(heap, pq, page);
       page = next;
     }
     if (page->free == NULL) {

@@ -65,10 +65,6 @@ static inline void mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_que
   if (pq->block_size <= MI_SMALL_SIZE_MAX_) mi_heap_direct_update(heap, bin, pq->block_size, page);
 }
 
-void _mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_queue_t* pq) {
-  mi_heap_queue_first_update(heap, pq);
-}
-
 void _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page) {
   if (page->prev != NULL) page->prev->next = page->next;
   if (page->next != NULL) page->next->prev = page->prev;

@@ -1,8 +1,9 @@
 /* mimic: the segment map -- one byte per MI_SEGMENT_SIZE unit of the address space, non-zero while
-   a segment starts there (the segment's page shift, which free() needs next). It answers "is this ours?" without touching memory that may not be
-   mapped: free of a foreign pointer, mi_is_in_heap_region, mi_check_owned.
-   A byte rather than a bit because free() asks on every call: a byte is one compare against
-   memory, a bit costs a second shift, a word load and a bit test. 47-bit user address space
+   a segment starts there: the segment's page shift, which free() needs next. It answers "is this
+   ours?" without touching memory that may not be mapped: free of a foreign pointer,
+   mi_is_in_heap_region, mi_check_owned.
+   A byte rather than a bit because free() asks on every call: one byte load answers both
+   questions, where a bit cost a second shift, a word load, a bit test and a header read. 47-bit user address space
    (x86-64) / 4 MiB = 2^25 bytes = 32 MiB of zero-initialised BSS (64 MiB for 48-bit ARM64):
    virtual only -- the kernel backs just the pages for ranges where segments live (4 KiB of map
    per 16 GiB of address space), so the resident cost is a few KiB. */

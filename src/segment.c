@@ -88,8 +88,8 @@ static mi_atomic(size_t) mi_cache_count_hint;   // read without the lock to skip
 
 static long mi_purge_delay(void) { return mi_option_get(mi_option_purge_delay); }
 
-// A free page's purge deadline takes 32 bits of its descriptor (which stays 96 bytes): milliseconds
-// on a wrapping clock, compared by difference. Delays are capped far below the 24 days at which
+// A free page's purge deadline takes 32 bits of its descriptor (128 bytes with both of its cache
+// lines laid out): milliseconds on a wrapping clock, compared by difference. Delays are capped far below the 24 days at which
 // that would become ambiguous; 0 means "no deadline".
 #define MI_PURGE_DEADLINE_MAX  ((int64_t)1 << 30)
 static uint32_t mi_deadline_after(int64_t now, long delay) {

@@ -79,7 +79,6 @@ void  _mi_page_queue_remove(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* pag
 void  _mi_page_queue_move_to_front(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page);
 void  _mi_page_queue_move_to_back(mi_heap_t* heap, mi_page_queue_t* pq, mi_page_t* page);
 mi_page_queue_t* _mi_page_queue_of(mi_heap_t* heap, const mi_page_t* page);
-void  _mi_heap_queue_first_update(mi_heap_t* heap, const mi_page_queue_t* pq);
 void  _mi_page_queue_init_all(mi_heap_t* heap);
 
 /* ---- page.c ---- */

@@ -114,7 +114,7 @@ static void mi_page_extend_free(mi_page_t* page) {
   size_t bsize = page->block_size;
   size_t extend = page->reserved - page->capacity;
   // (blocks of 64 KiB and more one at a time: each link word written faults in a page of its own)
-  size_t max_extend = (bsize >= 64 * MI_KiB ? 1 : bsize >= MI_MAX_EXTEND_SIZE ? MI_MIN_EXTEND : MI_MAX_EXTEND_SIZE / bsize);
+  size_t max_extend = (bsize > MI_SMALL_OBJ_SIZE_MAX ? 1 : bsize >= MI_MAX_EXTEND_SIZE ? MI_MIN_EXTEND : MI_MAX_EXTEND_SIZE / bsize);
   if (max_extend == 0) max_extend = 1;
   if (extend > max_extend) extend = max_extend;
   uint8_t* start = page->page_start + (size_t)page->capacity * bsize;

@@ -1,0 +1,112 @@
+/* test-footprint.c -- how much memory a page hands out (and so may make resident) for the
+ * blocks a program actually holds.
+ *
+ * Page-per-size-class allocators lose to coalescing heaps on programs that hold a few blocks of
+ * many medium sizes: each class has a page of its own, and whatever the page put on its free
+ * list ahead of need was written (a link word per block, one OS page each for blocks of 8 KiB
+ * and more). These checks pin the policies that keep that small:
+ *   - a medium block (8 KiB < size <= 256 KiB) alone in its page: the page has handed out
+ *     exactly one block (capacity 1), for every medium size class;
+ *   - small blocks: the first extension stays within 4 KiB of blocks (or one block);
+ *   - after freeing and re-allocating one medium block many times the page still holds one.
+ * Counted with mi_heap_visit_blocks, so the figures are exact, not RSS samples.
+ */
+#include "testutil.h"
+
+#include "mimalloc.h"
+
+typedef struct area_sum_s {
+  size_t areas;
+  size_t committed;   // bytes of blocks handed out to the free list so far (capacity * size)
+  size_t used;
+  size_t block_size;
+} area_sum_t;
+
+static bool sum_areas(const mi_heap_t* heap, const mi_heap_area_t* area, void* block, size_t size, void* arg) {
+  TU_UNUSED(heap); TU_UNUSED(block); TU_UNUSED(size);
+  area_sum_t* s = (area_sum_t*)arg;
+  s->areas++;
+  s->committed += area->committed;
+  s->used += area->used;
+  s->block_size = area->block_size;
+  return true;
+}
+
+static area_sum_t heap_areas(mi_heap_t* heap) {
+  area_sum_t s = {0, 0, 0, 0};
+  CHECK(mi_heap_visit_blocks(heap, false, sum_areas, &s));
+  return s;
+}
+
+int main(void) {
+  // every medium size class: one live block, one block handed out
+  size_t bad_medium = 0, classes = 0;
+  size_t prev_good = 0;
+  for (size_t size = 8 * TU_KiB + 1; size <= 256 * TU_KiB; size += 512) {
+    size_t good = mi_good_size(size);
+    if (good == prev_good) continue;   // one check per size class
+    prev_good = good;
+    classes++;
+    mi_heap_t* heap = mi_heap_new();
+    CHECK(heap != NULL);
+    if (heap == NULL) break;
+    char* p = (char*)mi_heap_malloc(heap, size);
+    CHECK(p != NULL);
+    if (p == NULL) { mi_heap_delete(heap); break; }
+    p[0] = 1; p[size - 1] = 2;
+    area_sum_t s = heap_areas(heap);
+    if (s.areas != 1 || s.used != 1 || s.committed != s.block_size) {
+      if (bad_medium++ < 5)
+        printf("  medium size %zu (class %zu): %zu areas, %zu used, %zu bytes handed out\n", size,
+               s.block_size, s.areas, s.used, s.committed);
+    }
+    mi_free(p);
+    mi_heap_delete(heap);
+  }
+  printf("test-footprint: %zu medium size classes checked\n", classes);
+  CHECK(classes >= 20);
+  CHECKF(bad_medium == 0, "%zu medium size classes hand out more than the one block held", bad_medium);
+
+  // small blocks: the first extension covers at most 4 KiB of blocks (or a single block)
+  size_t bad_small = 0;
+  for (size_t size = 16; size <= 8 * TU_KiB; size = size * 5 / 4 + 16) {
+    mi_heap_t* heap = mi_heap_new();
+    CHECK(heap != NULL);
+    if (heap == NULL) break;
+    void* p = mi_heap_malloc(heap, size);
+    CHECK(p != NULL);
+    area_sum_t s = heap_areas(heap);
+    size_t limit = (s.block_size >= 4 * TU_KiB ? 4 * s.block_size : 4 * TU_KiB);
+    if (s.areas != 1 || s.committed > limit) {
+      if (bad_small++ < 5) printf("  small size %zu: %zu bytes handed out\n", size, s.committed);
+    }
+    mi_free(p);
+    mi_heap_delete(heap);
+  }
+  CHECKF(bad_small == 0, "%zu small sizes hand out more than 4 KiB (or 4 blocks) at first", bad_small);
+
+  // churn of a single medium block: the page never hands out a second one
+  mi_heap_t* heap = mi_heap_new();
+  CHECK(heap != NULL);
+  if (heap != NULL) {
+    void* keep = mi_heap_malloc(heap, 16);   // keeps the heap's pages from all emptying
+    for (int i = 0; i < 10000; i++) {
+      char* p = (char*)mi_heap_malloc(heap, 40000);
+      if (p == NULL) { CHECK(p != NULL); break; }
+      p[0] = (char)i;
+      mi_free(p);
+    }
+    char* p = (char*)mi_heap_malloc(heap, 40000);
+    CHECK(p != NULL);
+    area_sum_t s = heap_areas(heap);
+    // a small page (the 16-byte block: at most 4 KiB handed out) and the medium page (one block)
+    size_t small_part = 4 * TU_KiB;
+    CHECKF(s.areas == 2, "expected a small and a medium page, found %zu areas", s.areas);
+    CHECKF(s.committed <= mi_good_size(40000) + small_part,
+           "after churn of one 40000-byte block the heap has %zu bytes handed out", s.committed);
+    mi_free(p);
+    mi_free(keep);
+    mi_heap_delete(heap);
+  }
+  return tu_report();
+}

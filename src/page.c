@@ -113,7 +113,8 @@ static void mi_page_extend_free(mi_page_t* page) {
   if (page->capacity >= page->reserved) return;
   size_t bsize = page->block_size;
   size_t extend = page->reserved - page->capacity;
-  // (blocks of 64 KiB and more one at a time: each link word written faults in a page of its own)
+  // (medium blocks one at a time: each link word written faults in an OS page of its own, and a
+  // page reused by class after class would end up resident all over)
   size_t max_extend = (bsize > MI_SMALL_OBJ_SIZE_MAX ? 1 : bsize >= MI_MAX_EXTEND_SIZE ? MI_MIN_EXTEND : MI_MAX_EXTEND_SIZE / bsize);
   if (max_extend == 0) max_extend = 1;
   if (extend > max_extend) extend = max_extend;

@@ -177,7 +177,8 @@ static bool mi_cache_push(mi_segment_t* segment, size_t size, size_t resident, m
 // Take a cached segment for a `size`-byte segment: the smallest one that fits; one up to 4 times
 // the size is used whole (its memory is resident already), a larger one is trimmed; if none fits,
 // the largest one is grown with mremap (its pages stay, only the tail is new).
-static mi_segment_t* mi_cache_pop(size_t size, mi_page_kind_t kind, mi_memid_t* memid) {
+// `min_resident` > 0: only an ordinary segment of `kind` holding at least that much resident.
+static mi_segment_t* mi_cache_pop(size_t size, mi_page_kind_t kind, size_t min_resident, mi_memid_t* memid) {
   if (mi_atomic_load_relaxed(&mi_cache_count_hint) == 0) return NULL;
   mi_segment_t* segment = NULL;
   size_t found_size = 0;
@@ -185,6 +186,7 @@ static mi_segment_t* mi_cache_pop(size_t size, mi_page_kind_t kind, mi_memid_t* 
   size_t best = SIZE_MAX, largest = SIZE_MAX;
   for (size_t i = 0; i < mi_cache_count; i++) {
     const mi_cache_entry_t* e = &mi_cache[i];
+    if (min_resident > 0 && (e->kind != kind || e->size != size || e->resident < min_resident)) continue;
     if (e->size >= size) {
       if (best == SIZE_MAX || e->size < mi_cache[best].size) best = i;
       else if (e->size == mi_cache[best].size && size <= MI_SEGMENT_SIZE) {
@@ -266,8 +268,20 @@ static void mi_segment_insert_in_free_queue(mi_segment_t* segment, mi_tld_t* tld
 }
 
 static bool mi_segment_reclaim_oldest(mi_heap_t* heap);
+static mi_segment_t* mi_segment_reclaim_resident(mi_heap_t* heap, mi_page_kind_t kind);
 
-static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size_t page_alignment, mi_tld_t* tld) {
+#define MI_RESIDENT_SCAN  32   // segments looked at for a resident free page (bounds the slow path)
+
+static mi_segment_t* mi_segment_queue_find_resident(mi_segment_queue_t* q) {
+  size_t n = 0;
+  for (mi_segment_t* s = q->first; s != NULL && n < MI_RESIDENT_SCAN; s = s->next, n++) {
+    if (s->free_resident > 0) return s;
+  }
+  return NULL;
+}
+
+// `min_resident` > 0: only from the cache, a segment holding that much resident (else NULL).
+static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size_t page_alignment, size_t min_resident, mi_tld_t* tld) {
   size_t capacity, page_shift;
   if (kind == MI_PAGE_SMALL)       { capacity = MI_SMALL_PAGES_PER_SEGMENT;  page_shift = MI_SMALL_PAGE_SHIFT; }
   else if (kind == MI_PAGE_MEDIUM) { capacity = MI_MEDIUM_PAGES_PER_SEGMENT; page_shift = MI_MEDIUM_PAGE_SHIFT; }
@@ -292,7 +306,8 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
   // a cached ordinary segment tells which ranges of it are still resident (its old header is intact)
   uint32_t old_start[MI_SMALL_PAGES_PER_SEGMENT], old_end[MI_SMALL_PAGES_PER_SEGMENT];
   size_t old_count = SIZE_MAX;   // SIZE_MAX: unknown (fresh memory, or a huge segment before)
-  if (os_alignment == MI_SEGMENT_SIZE) segment = mi_cache_pop(segment_size, kind, &memid);
+  if (os_alignment == MI_SEGMENT_SIZE) segment = mi_cache_pop(segment_size, kind, min_resident, &memid);
+  if (segment == NULL && min_resident > 0) return NULL;
   if (segment != NULL && segment->page_kind != MI_PAGE_HUGE && segment->capacity <= MI_SMALL_PAGES_PER_SEGMENT) {
     old_count = segment->capacity;
     for (size_t j = 0; j < old_count; j++) {
@@ -327,6 +342,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
   segment->abandoned = 0;
   segment->abandoned_visits = 0;
   segment->abandoned_unpurged = 0;
+  segment->free_resident = 0;
   segment->next = segment->prev = NULL;
   segment->in_free_queue = false;
   segment->in_abandoned_list = false;
@@ -346,6 +362,7 @@ static mi_segment_t* mi_segment_alloc(size_t required, mi_page_kind_t kind, size
         size_t end = (old_end[j] < start + psize ? old_end[j] : start + psize);
         if (old_start[j] < start + psize && end > start && end - start > page->resident) page->resident = (uint32_t)(end - start);
       }
+      if (page->resident > 0) segment->free_resident++;
       if (page->resident > 0 && delay > 0) {   // resident but free: purged after the delay unless taken
         page->purge_expire = mi_deadline_after(now, delay);
         tld->pending_purges++;
@@ -428,6 +445,7 @@ static void mi_segment_page_purge(mi_segment_t* segment, mi_page_t* page) {
   size_t psize;
   uint8_t* start = _mi_segment_page_area(segment, page, &psize);
   mi_segment_purge_range(start, page->resident, psize);
+  if (page->resident > 0 && !page->segment_in_use) segment->free_resident--;
   page->resident = 0;
   page->is_zero_init = true;   // purged memory reads back as zero
   page->is_committed = 0;      // (statistics: recommitted when the page is taken again)
@@ -459,6 +477,7 @@ static void mi_segment_purge_pending(mi_segment_t* segment, bool force, int64_t 
       page->is_zero_init = true;   // purged (or never touched) memory reads back as zero
       page->is_committed = 0;      // (statistics: recommitted when the page is taken again)
       mi_page_purge_unschedule(segment, page, tld);
+      if (page->resident > 0) segment->free_resident--;
       page->resident = 0;
     }
     else if (run_start != NULL) {
@@ -483,18 +502,24 @@ void _mi_segments_collect(mi_tld_t* tld, bool force) {
 }
 
 static mi_page_t* mi_segment_take_free_page(mi_segment_t* segment, mi_tld_t* tld) {
-  // prefer a page whose memory is still resident: reusing it costs no page faults
+  // prefer the free page with the most resident memory: reusing it costs the fewest page faults
   size_t first = 0;
-  for (size_t i = 0; i < segment->capacity; i++) {
-    const mi_page_t* page = &segment->pages[i];
-    if (!page->segment_in_use && page->resident > 0) { first = i; break; }
+  if (segment->free_resident > 0) {
+    uint32_t best = 0;
+    const uint32_t full = (uint32_t)(((size_t)1 << segment->page_shift) - segment->page0_offset);
+    for (size_t i = 0; i < segment->capacity && best < full; i++) {
+      const mi_page_t* page = &segment->pages[i];
+      if (!page->segment_in_use && page->resident > best) { first = i; best = page->resident; }
+    }
   }
   for (size_t k = 0; k < segment->capacity; k++) {
     size_t i = (k + first < segment->capacity ? k + first : k + first - segment->capacity);
     mi_page_t* page = &segment->pages[i];
     if (!page->segment_in_use) {
       page->segment_in_use = 1;
+      if (page->resident > 0) segment->free_resident--;
       tld->purge_postpone = true;
+      tld->took_page = true;
       mi_page_purge_unschedule(segment, page, tld);
       if (!page->is_committed) {
         size_t psize; uint8_t* start = _mi_segment_page_area(segment, page, &psize);
@@ -518,23 +543,34 @@ static mi_page_t* mi_segment_page_alloc_in_queue(mi_heap_t* heap, mi_page_kind_t
       if (!mi_segment_reclaim_oldest(heap)) break;
     }
     if (q->first == NULL) {
-      mi_segment_t* segment = mi_segment_alloc(0, kind, 0, tld);
+      mi_segment_t* segment = mi_segment_alloc(0, kind, 0, 0, tld);
       if (segment == NULL) return NULL;
       mi_segment_insert_in_free_queue(segment, tld);
     }
   }
-  return mi_segment_take_free_page(q->first, tld);
+  // Reuse resident memory before faulting purged pages in: a resident free page of this thread
+  // (adopted segments queue behind its own), else the free pages an exited thread left, else a
+  // cached segment that still holds memory. Faulting in purged pages instead made thread churn
+  // hold free memory in one place while it faulted fresh memory in another.
+  mi_segment_t* segment = mi_segment_queue_find_resident(q);
+  if (segment == NULL) segment = mi_segment_reclaim_resident(heap, kind);
+  if (segment == NULL) {
+    segment = mi_segment_alloc(0, kind, 0, MI_SEGMENT_SIZE / 8, tld);
+    if (segment != NULL) mi_segment_insert_in_free_queue(segment, tld);
+  }
+  if (segment == NULL) segment = q->first;
+  return mi_segment_take_free_page(segment, tld);
 }
 
 mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, size_t huge_size) {
   if (huge_size > 0 || page_alignment > 0 || block_size > MI_LARGE_OBJ_SIZE_MAX) {
-    mi_segment_t* segment = mi_segment_alloc(huge_size > 0 ? huge_size : block_size, MI_PAGE_HUGE, page_alignment, heap->tld);
+    mi_segment_t* segment = mi_segment_alloc(huge_size > 0 ? huge_size : block_size, MI_PAGE_HUGE, page_alignment, 0, heap->tld);
     if (segment == NULL) return NULL;
     return mi_segment_take_free_page(segment, heap->tld);
   }
   if (block_size <= MI_SMALL_OBJ_SIZE_MAX) return mi_segment_page_alloc_in_queue(heap, MI_PAGE_SMALL);
   if (block_size <= MI_MEDIUM_OBJ_SIZE_MAX) return mi_segment_page_alloc_in_queue(heap, MI_PAGE_MEDIUM);
-  mi_segment_t* segment = mi_segment_alloc(0, MI_PAGE_LARGE, 0, heap->tld);
+  mi_segment_t* segment = mi_segment_alloc(0, MI_PAGE_LARGE, 0, 0, heap->tld);
   if (segment == NULL) return NULL;
   return mi_segment_take_free_page(segment, heap->tld);
 }
@@ -543,6 +579,7 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
   mi_page_note_resident(segment, page);
   page->segment_in_use = 0;
+  if (page->resident > 0) segment->free_resident++;
   page->used = 0;
   page->capacity = 0;
   page->free = NULL;
@@ -689,6 +726,7 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
   _mi_stat_increase(&_mi_stats_main.segments_abandoned, 1);
   mi_segment_set_owner(segment, 0);
   _mi_prim_lock_acquire(&mi_abandoned_lock);
+  mi_atomic_store_relaxed(&segment->abandoned_at, _mi_prim_clock_now());
   mi_atomic_store_release(&segment->thread_id, 0);
   segment->prev = NULL;
   segment->next = mi_abandoned_first;
@@ -707,8 +745,9 @@ void _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld) {
   if (segment->abandoned == segment->used) mi_segment_abandon(segment, tld);
 }
 
-// Adopt an abandoned segment (already unlinked from the list) into the thread of `heap`.
-static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap) {
+// Adopt an abandoned segment (already unlinked from the list) into the thread of `heap`; false if
+// that freed it (all its pages were empty).
+static bool mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap) {
   mi_tld_t* tld = heap->tld;
   mi_heap_t* target = tld->heap_backing;   // never a destroyable heap: destroy must not free others' blocks
   mi_segment_set_owner(segment, tld->thread_id);
@@ -754,6 +793,7 @@ static void mi_segment_reclaim(mi_segment_t* segment, mi_heap_t* heap) {
     }
   }
   if (!segment_freed && segment->used < segment->capacity) mi_segment_insert_in_free_queue(segment, tld);
+  return !segment_freed;
 }
 
 static bool mi_segment_reclaim_oldest(mi_heap_t* heap) {
@@ -766,6 +806,23 @@ static bool mi_segment_reclaim_oldest(mi_heap_t* heap) {
   if (segment == NULL) return false;
   mi_segment_reclaim(segment, heap);
   return true;
+}
+
+// Adopt the abandoned segment of `kind` (among the newest few: their free pages expire last) with
+// the most free memory still resident; returns it if it has a resident free page now.
+static mi_segment_t* mi_segment_reclaim_resident(mi_heap_t* heap, mi_page_kind_t kind) {
+  if (mi_atomic_load_relaxed(&mi_abandoned_unpurged) == 0 || mi_abandoned_visiting) return NULL;
+  if (!mi_heap_is_initialized(heap) || heap->tld->heap_backing == NULL) return NULL;
+  mi_segment_t* best = NULL;
+  size_t n = 0;
+  _mi_prim_lock_acquire(&mi_abandoned_lock);
+  for (mi_segment_t* s = mi_abandoned_first; s != NULL && n < MI_RESIDENT_SCAN; s = s->next, n++) {
+    if (s->page_kind == kind && s->free_resident > 0 && (best == NULL || s->abandoned_unpurged > best->abandoned_unpurged)) best = s;
+  }
+  if (best != NULL) mi_abandoned_unlink(best);
+  _mi_prim_lock_release(&mi_abandoned_lock);
+  if (best == NULL || !mi_segment_reclaim(best, heap)) return NULL;
+  return (best->in_free_queue && best->free_resident > 0 ? best : NULL);
 }
 
 bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all) {
@@ -789,6 +846,17 @@ bool _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all) {
 // returned right away instead of waiting for some allocating thread (mimalloc #1001, #1042).
 bool _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap) {
   if (mi_abandoned_visiting || !mi_heap_is_initialized(heap) || heap->tld->heap_backing == NULL) return false;
+  // A thread that is taking pages adopts what it needs when it needs it (mi_segment_reclaim_resident,
+  // mi_segment_reclaim_oldest); adopting whatever it happens to free into spread the free pages of
+  // exited threads over threads that did not need them (thread churn: +20 MiB RSS, +40% page
+  // faults). A thread that only frees, or a segment nobody took for a purge delay, is adopted here.
+  mi_tld_t* tld = heap->tld;
+  long delay = mi_purge_delay();
+  if (delay > 0) {
+    int64_t now = _mi_prim_clock_now();
+    if (tld->took_page) { tld->took_page = false; tld->alloc_busy_until = now + delay; }
+    if (now < tld->alloc_busy_until && now - mi_atomic_load_relaxed(&segment->abandoned_at) < delay) return false;
+  }
   bool claimed = false;
   _mi_prim_lock_acquire(&mi_abandoned_lock);
   if (segment->in_abandoned_list && mi_atomic_load_relaxed(&segment->thread_id) == 0) {

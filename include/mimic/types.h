@@ -219,6 +219,8 @@ typedef struct mi_segment_s {
   size_t            abandoned;           // taken pages whose heap is gone
   size_t            abandoned_visits;    // times a reclaiming thread looked at it and left it
   size_t            abandoned_unpurged;  // free page bytes left unpurged when it was abandoned
+  size_t            free_resident;       // free pages with resident memory (owner, or list lock holder)
+  mi_atomic(int64_t) abandoned_at;       // [atomic] when it was last abandoned (ms)
   struct mi_segment_s* next;             // in the thread's queue of segments with free pages,
   struct mi_segment_s* prev;             //   or in the global abandoned list
   size_t            page0_offset;        // [imm] where page 0's blocks start (after the header, aligned)
@@ -255,6 +257,8 @@ typedef struct mi_tld_s {
   bool                purge_postponed;  // the last check was skipped for that reason
   bool                purge_idle;       // did not allocate during the last check interval: keeps little unpurged
   bool                abandoning;       // thread exit is handing its pages over (no purge checks meanwhile)
+  bool                took_page;        // took a page since a free into an abandoned segment last looked
+  int64_t             alloc_busy_until; // took pages recently: frees into abandoned segments do not adopt them
   unsigned long long  heartbeat_seen;   // heartbeat at the last purge check (drives purge_idle)
   unsigned long long  heartbeat;        // counts slow-path visits (drives retire and deferred free)
   bool                recurse;          // guards the deferred-free callback

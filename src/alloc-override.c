@@ -188,7 +188,7 @@ typedef struct mi_info_s {
   size_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
 } mi_info_t;
 
-static void mi_info_compute(mi_info_t* info, mi_tally_t* t) {
+static mi_decl_cold void mi_info_compute(mi_info_t* info, mi_tally_t* t) {
   mi_tally_thread(t);
   const size_t committed = mi_stat_now(&_mi_stats_main.committed);
   const size_t huge = mi_stat_now(&_mi_stats_main.huge);

@@ -114,7 +114,7 @@ int mi_dupenv_s(char** buf, size_t* size, const char* name) mi_attr_noexcept {
   return 0;
 }
 
-int mi_wdupenv_s(wchar_t** buf, size_t* size, const wchar_t* name) mi_attr_noexcept {
+mi_decl_cold int mi_wdupenv_s(wchar_t** buf, size_t* size, const wchar_t* name) mi_attr_noexcept {
   // POSIX has no wide environment: convert the name, look it up, convert the value back
   if (buf == NULL || name == NULL) return EINVAL;
   if (size != NULL) *size = 0;

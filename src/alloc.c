@@ -46,6 +46,7 @@ static mi_decl_noinline void* mi_page_malloc_slow(size_t size, mi_heap_t* heap, 
       page->free = page->local_free;
       page->local_free = NULL;
       page->is_zero_init = false;
+      page->free_exhausted = 0;
     }
   }
   return _mi_page_malloc_zero(heap, page, size, zero);

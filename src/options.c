@@ -383,7 +383,7 @@ static void mi_option_unlock(mi_option_state_t* st, int state) {
   mi_atomic_store_release(&st->init, state);
 }
 
-static mi_decl_noinline void mi_option_init(mi_option_t option) {
+static mi_decl_cold void mi_option_init(mi_option_t option) {
   mi_option_state_t* st = &mi_option_states[option];
   const int state = mi_option_lock(st);
   if (state != MI_OPTION_UNINIT) {   /* another thread finished it meanwhile */
@@ -561,7 +561,7 @@ typedef struct mi_fmt_spec_s {
   size_t precision;
 } mi_fmt_spec_t;
 
-static void mi_fmt_num(mi_fmt_out_t* out, const mi_fmt_spec_t* spec, unsigned long long value,
+static mi_decl_cold void mi_fmt_num(mi_fmt_out_t* out, const mi_fmt_spec_t* spec, unsigned long long value,
                        bool negative, unsigned base, bool upper, const char* prefix) {
   char digits[72];
   size_t nd = 0;
@@ -588,7 +588,7 @@ static void mi_fmt_num(mi_fmt_out_t* out, const mi_fmt_spec_t* spec, unsigned lo
   if (spec->left) mi_fmt_pad(out, ' ', fill);
 }
 
-int _mi_vsnprintf(char* buf, size_t n, const char* fmt, va_list args) {
+mi_decl_cold int _mi_vsnprintf(char* buf, size_t n, const char* fmt, va_list args) {
   mi_fmt_out_t out = { buf, (buf == NULL ? 0 : n), 0 };
   if (fmt == NULL) fmt = "";
   for (const char* f = fmt; *f != 0; f++) {
@@ -743,7 +743,7 @@ void mi_register_output(mi_output_fun* out, void* arg) mi_attr_noexcept {
   mi_atomic_store_release(&mi_out_default_fun, out);
 }
 
-void _mi_fputs(mi_output_fun* out, void* arg, const char* prefix, const char* message) {
+mi_decl_cold void _mi_fputs(mi_output_fun* out, void* arg, const char* prefix, const char* message) {
   if (out == NULL) {
     out = mi_atomic_load_acquire(&mi_out_default_fun);
     arg = mi_atomic_load_acquire(&mi_out_default_arg);

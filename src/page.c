@@ -87,6 +87,7 @@ void _mi_page_free_collect(mi_page_t* page, bool force) {
       page->free = page->local_free;
       page->local_free = NULL;
       page->is_zero_init = false;
+      page->free_exhausted = 0;
     }
     else if (force) {
       mi_block_t* tail = page->local_free;
@@ -129,6 +130,7 @@ static void mi_page_extend_free(mi_page_t* page) {
   mi_block_set_next(page, block, page->free);   // free is NULL here
   page->free = first;
   page->capacity = (uint16_t)(page->capacity + extend);
+  page->free_exhausted = 0;
   _mi_stat_counter_increase(&_mi_stats_main.pages_extended, 1);
 }
 
@@ -160,6 +162,7 @@ void _mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   page->retire_expire = 0;
   page->heap_tag = heap->tag;
   page->full_visits = 0;
+  page->free_exhausted = 0;
   page->bin = (uint8_t)(segment->page_kind == MI_PAGE_HUGE ? MI_BIN_HUGE : _mi_bin(block_size));
   mi_page_clear_flags(page);
   mi_atomic_store_relaxed(&page->xthread_free, mi_tf_make(NULL, MI_NO_DELAYED_FREE));
@@ -201,8 +204,8 @@ void _mi_page_unfull(mi_page_t* page) {
 }
 
 // The owner freed into an exhausted page that sits in its normal queue: allocate from it next.
-// A page that can still grow gets fresh blocks too, so a ring of live blocks that exactly fills
-// the extended part does not return here on every free.
+// Called for the first page when it should grow (free.c decides): it gets fresh blocks, so a ring
+// of live blocks that exactly fills the extended part does not return here on every free.
 void _mi_page_to_front(mi_page_t* page) {
   mi_heap_t* heap = mi_page_heap(page);
   mi_page_queue_t* pq = &heap->pages[page->bin];

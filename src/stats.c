@@ -38,7 +38,7 @@ static int64_t mi_stats_elapsed_ms(void) {
 
 /* Copy the atomic record into a full public record (each value is read
    atomically; the record as a whole is not a single instant). */
-static void mi_stats_snapshot(mi_stats_t* st) {
+static mi_decl_cold void mi_stats_snapshot(mi_stats_t* st) {
   memset(st, 0, sizeof(*st));
   st->size = sizeof(*st);
   st->version = MI_STAT_VERSION;
@@ -166,7 +166,7 @@ static void mi_stats_fmt_ms(char* buf, size_t size, int64_t ms) {
   _mi_snprintf(buf, size, "%lld.%03lld s", (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
-void mi_stats_print_out(mi_output_fun* out, void* arg) mi_attr_noexcept {
+mi_decl_cold void mi_stats_print_out(mi_output_fun* out, void* arg) mi_attr_noexcept {
   mi_stats_t st;
   mi_stats_snapshot(&st);
 
@@ -271,7 +271,7 @@ static void mi_json_printf(mi_json_out_t* j, const char* fmt, ...) {
   if (n > 0) j->len += (size_t)n;
 }
 
-static void mi_json_write(mi_json_out_t* j, const mi_stats_t* st, const mi_process_info_t* pinfo) {
+static mi_decl_cold void mi_json_write(mi_json_out_t* j, const mi_stats_t* st, const mi_process_info_t* pinfo) {
   mi_json_printf(j, "{\n  \"version\": %d,\n  \"mimic_version\": %d,\n  \"mimalloc_version\": %d,\n",
                  (int)MI_STAT_VERSION, (int)MIMIC_VERSION, (int)MI_MALLOC_VERSION);
   mi_json_printf(j, "  \"process\": { \"elapsed_msecs\": %lld, \"user_msecs\": %lld, \"system_msecs\": %lld, "

@@ -8,7 +8,9 @@
  *   - a medium block (8 KiB < size <= 256 KiB) alone in its page: the page has handed out
  *     exactly one block (capacity 1), for every medium size class;
  *   - small blocks: the first extension stays within 4 KiB of blocks (or one block);
- *   - after freeing and re-allocating one medium block many times the page still holds one.
+ *   - after freeing and re-allocating one medium block many times the page still holds one;
+ *   - bursts of small blocks freed back, and a FIFO ring of small blocks, do not grow their page
+ *     beyond what they hold plus an extension or two.
  * Counted with mi_heap_visit_blocks, so the figures are exact, not RSS samples.
  */
 #include "testutil.h"
@@ -106,6 +108,46 @@ int main(void) {
            "after churn of one 40000-byte block the heap has %zu bytes handed out", s.committed);
     mi_free(p);
     mi_free(keep);
+    mi_heap_delete(heap);
+  }
+  // bursts: allocate up to 340 blocks, free them all, again and again (a request arena). The
+  // bursts are whole 4 KiB extensions (85 blocks of 48 bytes): each uses the list up exactly, and
+  // its first free finds it empty; that must not add fresh blocks every time.
+  heap = mi_heap_new();
+  CHECK(heap != NULL);
+  if (heap != NULL) {
+    enum { BURST_MAX = 340, BSIZE = 48 };
+    void* blk[BURST_MAX];
+    int n = 0;
+    for (int r = 0; r < 1000; r++) {
+      n = 85 * (1 + r % 4);
+      for (int i = 0; i < n; i++) { blk[i] = mi_heap_malloc(heap, BSIZE); CHECK(blk[i] != NULL); }
+      if (r < 999) for (int i = n - 1; i >= 0; i--) mi_free(blk[i]);
+    }
+    area_sum_t s = heap_areas(heap);
+    CHECKF(s.committed <= BURST_MAX * BSIZE,   // (before: one extension more than the largest burst)
+           "after 1000 bursts of up to %d blocks of %d bytes the heap has %zu bytes handed out", BURST_MAX, BSIZE, s.committed);
+    for (int i = 0; i < n; i++) mi_free(blk[i]);
+    mi_heap_delete(heap);
+  }
+
+  // FIFO ring: free the oldest, allocate a new one. Frees waiting on local_free refill the list;
+  // the page needs no fresh blocks for that.
+  heap = mi_heap_new();
+  CHECK(heap != NULL);
+  if (heap != NULL) {
+    enum { RING = 200, RSIZE = 48 };
+    void* ring[RING];
+    for (int i = 0; i < RING; i++) { ring[i] = mi_heap_malloc(heap, RSIZE); CHECK(ring[i] != NULL); }
+    for (int i = 0; i < 100000; i++) {
+      mi_free(ring[i % RING]);
+      ring[i % RING] = mi_heap_malloc(heap, RSIZE);
+      CHECK(ring[i % RING] != NULL);
+    }
+    area_sum_t s = heap_areas(heap);
+    CHECKF(s.committed <= RING * RSIZE + 8 * TU_KiB,
+           "a ring of %d blocks of %d bytes has %zu bytes handed out", RING, RSIZE, s.committed);
+    for (int i = 0; i < RING; i++) mi_free(ring[i]);
     mi_heap_delete(heap);
   }
   return tu_report();

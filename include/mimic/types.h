@@ -172,6 +172,8 @@ typedef struct mi_page_s {
   uint8_t           retire_expire;   // > 0: empty, kept around this many more slow-path visits
   uint8_t           heap_tag;        // tag of the heap that owns it (mi_heap_new_ex)
   uint8_t           bin;             // size class queue of the heap the page lives in (MI_BIN_HUGE for huge)
+  uint8_t           free_exhausted;  // the owner's last free into an empty list found every block live
+                                     // (and did not grow the page); cleared by a refill or extension
   uint32_t          resident;        // bytes at the start of the page area touched since its last purge
                                      // (updated when the page is freed; purges and budgets use it)
   uint32_t          purge_expire;    // free page: when its memory goes back to the OS, on a wrapping

@@ -184,7 +184,7 @@ static bool mi_env_has_prefix(const char* s, const char* prefix) {
   return true;
 }
 
-bool _mi_prim_getenv(const char* name, char* result, size_t result_size) {
+mi_decl_cold bool _mi_prim_getenv(const char* name, char* result, size_t result_size) {
   if (name == NULL || result == NULL || result_size == 0) return false;
   char** env = environ;
   if (env == NULL) return false;

@@ -139,7 +139,7 @@ static size_t mi_prim_current_rss(void) {
   while (*s == ' ') s++;
   size_t pages = 0;
   while (*s >= '0' && *s <= '9') { pages = pages * 10 + (size_t)(*s - '0'); s++; }
-  return pages * _mi_os_page_size();
+  return pages * (size_t)mi_prim_page_size();
 #else
   return 0;
 #endif

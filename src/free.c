@@ -71,17 +71,17 @@ static inline void mi_free_block_local(mi_page_t* page, mi_block_t* block) {
 // owner notices without polling full pages. The heap stays valid while we are DELAYED_FREEING:
 // the owner waits for that state to end before it unlinks or deletes anything.
 static mi_decl_noinline void mi_free_block_delayed(mi_page_t* page, mi_block_t* block) {
-  uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
-  uintptr_t tfx;
+  uint64_t tf = mi_atomic_load_relaxed(&page->xthread_free);
+  uint64_t tfx;
   bool use_delayed;
   do {
     use_delayed = (mi_tf_delayed(tf) == MI_USE_DELAYED_FREE);
     if (mi_unlikely(use_delayed)) {
-      tfx = mi_tf_make(mi_tf_block(tf), MI_DELAYED_FREEING);   // claim the right to announce
+      tfx = mi_tf_with_delayed(tf, MI_DELAYED_FREEING);   // claim the right to announce
     }
     else {   // the state changed meanwhile: a plain push after all
-      mi_block_set_next(page, block, mi_tf_block(tf));
-      tfx = mi_tf_make(block, mi_tf_delayed(tf));
+      mi_block_set_next(page, block, mi_tf_head(page, tf));
+      tfx = mi_tf_push(page, tf, block);
     }
   } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
   if (!use_delayed) return;
@@ -94,24 +94,25 @@ static mi_decl_noinline void mi_free_block_delayed(mi_page_t* page, mi_block_t* 
   }
   tf = mi_atomic_load_relaxed(&page->xthread_free);
   do {
-    tfx = mi_tf_make(mi_tf_block(tf), MI_NO_DELAYED_FREE);
+    tfx = mi_tf_with_delayed(tf, MI_NO_DELAYED_FREE);
   } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
   if (heap == NULL) {
     // cannot happen while the protocol holds; never lose the block
     tf = mi_atomic_load_relaxed(&page->xthread_free);
-    do { mi_block_set_next(page, block, mi_tf_block(tf)); tfx = mi_tf_make(block, mi_tf_delayed(tf)); }
+    do { mi_block_set_next(page, block, mi_tf_head(page, tf)); tfx = mi_tf_push(page, tf, block); }
     while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, tfx));
   }
 }
 
-// One CAS onto the page's thread_free list; the full-page announcement is out of line.
+// One CAS onto the page's thread_free list (the word counts the blocks, so the owner never walks
+// the list: a walk is one cache miss per link); the full-page announcement is out of line.
 static inline void mi_free_block_mt_push(mi_page_t* page, mi_block_t* block) {
   mi_track_free(block);
-  uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
+  uint64_t tf = mi_atomic_load_relaxed(&page->xthread_free);
   do {
     if (mi_unlikely(mi_tf_delayed(tf) == MI_USE_DELAYED_FREE)) { mi_free_block_delayed(page, block); return; }
-    mi_block_set_next(page, block, mi_tf_block(tf));
-  } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, mi_tf_make(block, mi_tf_delayed(tf))));
+    mi_block_set_next(page, block, mi_tf_head(page, tf));
+  } while (!mi_atomic_cas_weak_release(&page->xthread_free, &tf, mi_tf_push(page, tf, block)));
 }
 
 // Rare remote frees: into a segment whose owner exited (adopt it), or of a huge block.

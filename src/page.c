@@ -2,8 +2,8 @@
    generic (slow) allocation path.
 
    A page has three free lists: `free` (allocate from), `local_free` (the owner's frees) and the
-   atomic `xthread_free` (other threads' frees). The owner merges the latter two into `free` only
-   when `free` runs out, so the fast paths touch nothing shared. */
+   atomic `xthread_free` (other threads' frees). Only when `free` runs out does the owner turn one
+   of the other two into `free`, so the fast paths touch nothing shared. */
 #include "mimic/internal.h"
 
 // The page every direct slot of an uninitialised heap points to: it has no free block, so the fast
@@ -22,7 +22,7 @@ bool _mi_page_is_valid(const mi_page_t* page) {
   if (nfree + page->used != page->capacity) {
     // thread-free blocks are still counted in `used`
     _mi_message("page %p: free %zu + used %u != capacity %u (thread-free pending: %d)\n",
-                (void*)page, nfree, (unsigned)page->used, (unsigned)page->capacity, mi_page_thread_free(page) != NULL);
+                (void*)page, nfree, (unsigned)page->used, (unsigned)page->capacity, mi_page_has_thread_free(page));
     return false;
   }
   return true;
@@ -34,13 +34,13 @@ bool _mi_page_is_valid(const mi_page_t* page) {
 // Set the delayed mode; returns false (without change) if a remote thread is announcing a block
 // right now (DELAYED_FREEING): the caller retries or waits.
 bool _mi_page_try_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool override_never) {
-  uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
+  uint64_t tf = mi_atomic_load_relaxed(&page->xthread_free);
   for (;;) {
     mi_delayed_t old = mi_tf_delayed(tf);
     if (old == MI_DELAYED_FREEING) return false;
     if (old == delay) return true;
     if (old == MI_NEVER_DELAYED_FREE && !override_never) return true;
-    if (mi_atomic_cas_weak_acq_rel(&page->xthread_free, &tf, mi_tf_make(mi_tf_block(tf), delay))) return true;
+    if (mi_atomic_cas_weak_acq_rel(&page->xthread_free, &tf, mi_tf_with_delayed(tf, delay))) return true;
   }
 }
 
@@ -54,34 +54,64 @@ void _mi_page_use_delayed_free(mi_page_t* page, mi_delayed_t delay, bool overrid
 
 /* ---- collecting frees ---- */
 
-static void mi_page_thread_free_collect(mi_page_t* page) {
-  uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
-  mi_block_t* head;
-  do {
-    head = mi_tf_block(tf);
-    if (head == NULL) return;
-  } while (!mi_atomic_cas_weak_acq_rel(&page->xthread_free, &tf, mi_tf_make(NULL, mi_tf_delayed(tf))));
-
-  // find the tail; the count is bounded by the capacity so a corrupted list cannot loop forever
-  uint32_t count = 1;
+// The last block of a list of `count` blocks (NULL if the list is shorter or longer: corrupted).
+static mi_block_t* mi_list_tail(const mi_page_t* page, mi_block_t* head, uint32_t count) {
   mi_block_t* tail = head;
-  mi_block_t* next;
-  while ((next = mi_block_next(page, tail)) != NULL && count <= page->capacity) {
-    tail = next;
-    count++;
-  }
-  if (count > page->capacity || count > page->used) {
-    _mi_error_message(EFAULT, "corrupted thread-free list in page %p\n", (void*)page);
-    return;   // leak rather than corrupt
-  }
-  mi_block_set_next(page, tail, page->local_free);
-  page->local_free = head;
-  page->used -= count;
+  for (uint32_t i = 1; i < count && tail != NULL; i++) tail = mi_block_next(page, tail);
+  return (tail != NULL && mi_block_next(page, tail) == NULL ? tail : NULL);
 }
 
+// Take the other threads' frees: one CAS, no walk (the word carries the count). Returns the list
+// (NULL if there is none, or if its count is impossible: leaked rather than risk handing a block
+// out twice), with *count its length.
+static mi_block_t* mi_page_thread_free_take(mi_page_t* page, uint32_t* count) {
+  uint64_t tf = mi_atomic_load_relaxed(&page->xthread_free);
+  do {
+    if (mi_tf_is_empty(tf)) return NULL;
+  } while (!mi_atomic_cas_weak_acq_rel(&page->xthread_free, &tf, mi_tf_empty(mi_tf_delayed(tf))));
+  *count = mi_tf_count(tf);
+  if (mi_unlikely(*count == 0 || *count > page->used)) {
+    _mi_error_message(EFAULT, "corrupted thread-free list in page %p (%u blocks, %u in use)\n",
+                      (void*)page, (unsigned)*count, (unsigned)page->used);
+    return NULL;
+  }
+  return mi_tf_head(page, tf);
+}
+
+// Make the page's free blocks allocatable. Cheap form (force == false): when `free` is empty it
+// becomes the thread-free list or else local_free, without walking either (the other stays for the
+// next time); lists are only concatenated (walked) when `free` still has blocks. Forced: every free
+// block ends up on `free` (heap visits, abandonment), walking and checking the lists.
 void _mi_page_free_collect(mi_page_t* page, bool force) {
   mi_assert_expensive(_mi_page_is_valid(page));
-  if (force || mi_page_thread_free(page) != NULL) mi_page_thread_free_collect(page);
+  if (!force && page->free == NULL && page->local_free != NULL) {
+    page->free = page->local_free;
+    page->local_free = NULL;
+    page->is_zero_init = false;
+    page->free_exhausted = 0;
+    return;
+  }
+  uint32_t count = 0;
+  mi_block_t* tfree = mi_page_thread_free_take(page, &count);
+  if (tfree != NULL) {
+    if (page->free == NULL && !force) {
+      page->used -= count;
+      page->free = tfree;
+      page->is_zero_init = false;
+      page->free_exhausted = 0;
+      return;
+    }
+    // concatenate in front of local_free (walk the remote list: rare, see above)
+    mi_block_t* tail = mi_list_tail(page, tfree, count);
+    if (tail == NULL) {
+      _mi_error_message(EFAULT, "corrupted thread-free list in page %p (not %u blocks long)\n", (void*)page, (unsigned)count);
+    }
+    else {
+      page->used -= count;
+      mi_block_set_next(page, tail, page->local_free);
+      page->local_free = tfree;
+    }
+  }
   if (page->local_free != NULL) {
     if (mi_likely(page->free == NULL)) {
       page->free = page->local_free;
@@ -101,9 +131,10 @@ void _mi_page_free_collect(mi_page_t* page, bool force) {
   }
 }
 
-// The queue walks call this on page after page, most of which have nothing to collect.
+// The queue walks call this on page after page, most of which have nothing to collect. A page that
+// still has `free` blocks is left alone: taking its other lists would mean a concatenation.
 static inline void mi_page_collect_if_any(mi_page_t* page) {
-  if (page->local_free != NULL || mi_page_thread_free(page) != NULL) _mi_page_free_collect(page, false);
+  if (page->free == NULL && (page->local_free != NULL || mi_page_has_thread_free(page))) _mi_page_free_collect(page, false);
 }
 
 /* ---- page set-up and free-list extension ---- */
@@ -165,7 +196,7 @@ void _mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   page->free_exhausted = 0;
   page->bin = (uint8_t)(segment->page_kind == MI_PAGE_HUGE ? MI_BIN_HUGE : _mi_bin(block_size));
   mi_page_clear_flags(page);
-  mi_atomic_store_relaxed(&page->xthread_free, mi_tf_make(NULL, MI_NO_DELAYED_FREE));
+  mi_atomic_store_relaxed(&page->xthread_free, mi_tf_empty(MI_NO_DELAYED_FREE));
   mi_page_set_heap(page, heap);
   mi_page_extend_free(page);
 }
@@ -177,15 +208,15 @@ void _mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
 // same CAS that sets USE_DELAYED observes the thread-free list, so no free can slip by unannounced.
 static bool mi_page_to_full(mi_page_t* page, mi_page_queue_t* pq) {
   mi_heap_t* heap = mi_page_heap(page);
-  uintptr_t tf = mi_atomic_load_relaxed(&page->xthread_free);
+  uint64_t tf = mi_atomic_load_relaxed(&page->xthread_free);
   for (;;) {
     mi_delayed_t d = mi_tf_delayed(tf);
-    if (mi_tf_block(tf) != NULL) return false;
+    if (!mi_tf_is_empty(tf)) return false;
     // a remote free is announcing a block of this page right now: it is not full, and waiting
     // here would spin for as long as that thread is descheduled
     if (d == MI_DELAYED_FREEING) return false;
     if (d == MI_USE_DELAYED_FREE || d == MI_NEVER_DELAYED_FREE) break;
-    if (mi_atomic_cas_weak_acq_rel(&page->xthread_free, &tf, mi_tf_make(NULL, MI_USE_DELAYED_FREE))) break;
+    if (mi_atomic_cas_weak_acq_rel(&page->xthread_free, &tf, mi_tf_empty(MI_USE_DELAYED_FREE))) break;
   }
   _mi_page_queue_remove(heap, pq, page);
   _mi_page_queue_push(heap, &heap->pages[MI_BIN_FULL], page);

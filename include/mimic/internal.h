@@ -244,11 +244,27 @@ static inline mi_heap_t* mi_page_heap(const mi_page_t* page) {
 static inline void mi_page_set_heap(mi_page_t* page, mi_heap_t* heap) {
   mi_atomic_store_release(&page->xheap, (uintptr_t)heap);
 }
-static inline mi_block_t* mi_tf_block(uintptr_t tf) { return (mi_block_t*)(tf & ~(uintptr_t)3); }
-static inline mi_delayed_t mi_tf_delayed(uintptr_t tf) { return (mi_delayed_t)(tf & 3); }
-static inline uintptr_t mi_tf_make(mi_block_t* block, mi_delayed_t delayed) { return (uintptr_t)block | (uintptr_t)delayed; }
-static inline mi_block_t* mi_page_thread_free(const mi_page_t* page) {
-  return mi_tf_block(mi_atomic_load_relaxed(&((mi_page_t*)page)->xthread_free));
+// The thread-free word (types.h): head offset | count | delayed state.
+static inline mi_delayed_t mi_tf_delayed(uint64_t tf) { return (mi_delayed_t)(tf & 3); }
+static inline uint32_t mi_tf_count(uint64_t tf) { return (uint32_t)(tf >> 2) & 0x3FFFFFFFu; }
+static inline bool mi_tf_is_empty(uint64_t tf) { return (tf >> 32) == 0; }
+static inline uint64_t mi_tf_with_delayed(uint64_t tf, mi_delayed_t delayed) { return (tf & ~(uint64_t)3) | (uint64_t)delayed; }
+static inline uint64_t mi_tf_empty(mi_delayed_t delayed) { return (uint64_t)delayed; }
+// The head is kept as an offset from the page's segment (which the descriptor's own address gives):
+// a remote free must not read the descriptor's first line, which the owner writes on every malloc.
+static inline mi_block_t* mi_tf_head(const mi_page_t* page, uint64_t tf) {
+  uint64_t slot = tf >> 32;
+  return (slot == 0 ? NULL : (mi_block_t*)((uintptr_t)_mi_page_segment(page) + ((uintptr_t)(slot - 1) << 2)));
+}
+// The word after pushing `block` on the list `tf` (block's link already points at the old head).
+static inline uint64_t mi_tf_push(const mi_page_t* page, uint64_t tf, const mi_block_t* block) {
+  // blocks are 4-byte aligned at least, and within 16 GiB of their segment's start (a bigger
+  // segment holds one block, at its start)
+  uint64_t slot = (((uintptr_t)block - (uintptr_t)_mi_page_segment(page)) >> 2) + 1;
+  return (slot << 32) | ((uint64_t)((mi_tf_count(tf) + 1) & 0x3FFFFFFFu) << 2) | (tf & 3);
+}
+static inline bool mi_page_has_thread_free(const mi_page_t* page) {
+  return !mi_tf_is_empty(mi_atomic_load_relaxed(&((mi_page_t*)page)->xthread_free));
 }
 static inline bool mi_page_all_free(const mi_page_t* page) { return page->used == 0; }
 static inline bool mi_page_immediate_available(const mi_page_t* page) { return page->free != NULL; }

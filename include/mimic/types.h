@@ -136,7 +136,11 @@
 
 typedef struct mi_block_s { struct mi_block_s* next; } mi_block_t;   // next is encoded when MI_SECURE >= 3
 
-// The 2 low bits of a page's `xthread_free` word: what a remote free does.
+// A page's `xthread_free` word (64 bits on every target):
+//   bits 32..63  head of the list: (block offset from the segment start) / 4 + 1, 0 for an empty list
+//   bits  2..31  number of blocks on the list, so the owner takes the list without walking it
+//                (each link is a cache line another core just wrote: a walk is a chain of misses)
+//   bits  0..1   mi_delayed_t below: what a remote free does.
 typedef enum mi_delayed_e {
   MI_USE_DELAYED_FREE   = 0,   // page is in the full queue: announce the block on the owner heap's list
   MI_DELAYED_FREEING    = 1,   // a remote thread is announcing right now (owner waits before unlinking)
@@ -188,12 +192,14 @@ typedef struct mi_page_s {
   // bits: free() decides "mine, and nothing special" with one compare against the thread id.
   // Written by the owner (flags) or the thread taking the segment; read by any thread.
   mi_atomic(uintptr_t) xowner;
-  mi_atomic(uintptr_t) xthread_free; // [atomic] blocks freed by other threads | mi_delayed_t in the low 2 bits
+  mi_atomic(uint64_t) xthread_free;  // [atomic] blocks freed by other threads: head | count | mi_delayed_t
   mi_atomic(uintptr_t) xheap;        // [atomic] owning heap (0 while abandoned)
   struct mi_page_s* prev;            // in the heap's page queue
   // To a power of two (128 bytes; 64 on 32-bit): free() then finds a descriptor with one shift, and
   // with the array cache-line aligned each half above is a line of its own.
-  uint8_t           padding[MI_INTPTR_SIZE == 8 ? 32 : 4];
+#if (MI_INTPTR_SIZE == 8)
+  uint8_t           padding[32];     // (32-bit: the fields above come to exactly 64 bytes)
+#endif
 } mi_page_t;
 _Static_assert((sizeof(mi_page_t) & (sizeof(mi_page_t) - 1)) == 0, "page descriptors are a power of two in size");
 _Static_assert(MI_INTPTR_SIZE != 8 || offsetof(mi_page_t, xowner) == 64, "the shared fields start the second cache line");

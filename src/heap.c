@@ -327,6 +327,8 @@ bool mi_heap_visit_blocks(const mi_heap_t* heap, bool visit_blocks, mi_block_vis
   if (heap == NULL || visitor == NULL || !mi_heap_is_initialized(heap)) return false;
   mi_heap_t* h = (mi_heap_t*)heap;
   if (!_mi_heap_check_thread(h)) return false;
+  // blocks other threads announced into full pages are free, not live: take them first
+  _mi_heap_delayed_free_all(h);
   mi_visit_args_t args = { visit_blocks, visitor, arg };
   return _mi_heap_visit_pages(h, &mi_heap_page_visit, &args, NULL);
 }

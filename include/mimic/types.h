@@ -56,6 +56,7 @@
 #define mi_decl_cold     __attribute__((cold, noinline))
 #define mi_decl_hidden   __attribute__((visibility("hidden")))
 #define mi_decl_cache_align __attribute__((aligned(64)))
+#define mi_prefetch_write(p) __builtin_prefetch((p), 1, 3)
 #else
 #define mi_likely(x) (x)
 #define mi_unlikely(x) (x)
@@ -64,6 +65,7 @@
 #define mi_decl_cold
 #define mi_decl_hidden
 #define mi_decl_cache_align
+#define mi_prefetch_write(p) ((void)(p))
 #endif
 
 /* ---- sizes ------------------------------------------------------------------------------------ */

@@ -252,15 +252,19 @@ static inline uint64_t mi_tf_with_delayed(uint64_t tf, mi_delayed_t delayed) { r
 static inline uint64_t mi_tf_empty(mi_delayed_t delayed) { return (uint64_t)delayed; }
 // The head is kept as an offset from the page's segment (which the descriptor's own address gives):
 // a remote free must not read the descriptor's first line, which the owner writes on every malloc.
+// Blocks of ordinary segments lie within 4 MiB of the start; only the one block of a huge segment
+// aligned beyond 16 GiB does not, and it is stored as MI_TF_FAR (its page's start).
+#define MI_TF_FAR  ((uint64_t)UINT32_MAX)
 static inline mi_block_t* mi_tf_head(const mi_page_t* page, uint64_t tf) {
   uint64_t slot = tf >> 32;
-  return (slot == 0 ? NULL : (mi_block_t*)((uintptr_t)_mi_page_segment(page) + ((uintptr_t)(slot - 1) << 2)));
+  if (slot == 0) return NULL;
+  if (mi_unlikely(slot == MI_TF_FAR)) return (mi_block_t*)page->page_start;
+  return (mi_block_t*)((uintptr_t)_mi_page_segment(page) + ((uintptr_t)(slot - 1) << 2));
 }
 // The word after pushing `block` on the list `tf` (block's link already points at the old head).
 static inline uint64_t mi_tf_push(const mi_page_t* page, uint64_t tf, const mi_block_t* block) {
-  // blocks are 4-byte aligned at least, and within 16 GiB of their segment's start (a bigger
-  // segment holds one block, at its start)
-  uint64_t slot = (((uintptr_t)block - (uintptr_t)_mi_page_segment(page)) >> 2) + 1;
+  uint64_t slot = (((uintptr_t)block - (uintptr_t)_mi_page_segment(page)) >> 2) + 1;   // blocks are 4-byte aligned
+  if (mi_unlikely(slot >= MI_TF_FAR)) slot = MI_TF_FAR;
   return (slot << 32) | ((uint64_t)((mi_tf_count(tf) + 1) & 0x3FFFFFFFu) << 2) | (tf & 3);
 }
 static inline bool mi_page_has_thread_free(const mi_page_t* page) {

@@ -140,6 +140,7 @@ typedef struct mi_block_s { struct mi_block_s* next; } mi_block_t;   // next is 
 
 // A page's `xthread_free` word (64 bits on every target):
 //   bits 32..63  head of the list: (block offset from the segment start) / 4 + 1, 0 for an empty list
+//                (UINT32_MAX: the page's start, for the one block of a huge segment aligned > 16 GiB)
 //   bits  2..31  number of blocks on the list, so the owner takes the list without walking it
 //                (each link is a cache line another core just wrote: a walk is a chain of misses)
 //   bits  0..1   mi_delayed_t below: what a remote free does.

@@ -4,12 +4,6 @@
    starts on the alignment. Any power of two is accepted, with an offset: (p + offset) % align == 0. */
 #include "mimic/internal.h"
 
-static mi_page_t* mi_page_of_any(const void* p) {
-  mi_segment_t* segment = _mi_checked_ptr_segment(p, NULL);
-  if (segment == NULL) return NULL;
-  return (segment->capacity == 1 ? &segment->pages[0] : _mi_segment_page_of(segment, p));
-}
-
 static void* mi_heap_malloc_zero_aligned_at_overalloc(mi_heap_t* heap, size_t size, size_t alignment, size_t offset, bool zero) {
   size_t adjust_max = alignment - 1;
   void* p;
@@ -20,14 +14,14 @@ static void* mi_heap_malloc_zero_aligned_at_overalloc(mi_heap_t* heap, size_t si
     p = _mi_heap_malloc_zero_ex(heap, size + adjust, zero, alignment);
     if (p == NULL) return NULL;
     void* aligned_p = (uint8_t*)p + adjust;
-    if (adjust > 0) mi_page_set_flag(mi_page_of_any(p), MI_PAGE_FLAG_HAS_ALIGNED, true);
+    if (adjust > 0) mi_page_set_flag(_mi_checked_ptr_page(p), MI_PAGE_FLAG_HAS_ALIGNED, true);
     return aligned_p;
   }
   if (size > MI_MAX_ALLOC_SIZE - adjust_max) { errno = ENOMEM; return NULL; }
   p = _mi_heap_malloc_zero(heap, size + adjust_max, zero);
   if (p == NULL) return NULL;
   size_t adjust = (alignment - (((uintptr_t)p + offset) % alignment)) % alignment;
-  if (adjust > 0) mi_page_set_flag(mi_page_of_any(p), MI_PAGE_FLAG_HAS_ALIGNED, true);
+  if (adjust > 0) mi_page_set_flag(_mi_checked_ptr_page(p), MI_PAGE_FLAG_HAS_ALIGNED, true);
   return (uint8_t*)p + adjust;
 }
 

@@ -157,7 +157,7 @@ void* mi_mallocn(size_t count, size_t size) mi_attr_noexcept {
 
 // Usable bytes from p to the end of its block (p may be an aligned pointer inside the block).
 static inline size_t mi_usable_size_in(const mi_segment_t* segment, const void* p) {
-  const mi_page_t* page = (segment->capacity == 1 ? &segment->pages[0] : _mi_segment_page_of(segment, p));
+  const mi_page_t* page = _mi_segment_page_of_any(segment, p);
   if (mi_likely(!mi_page_has_aligned(page))) return page->block_size;
   const mi_block_t* block = _mi_page_ptr_unalign(page, p);
   return page->block_size - (size_t)((const uint8_t*)p - (const uint8_t*)block);

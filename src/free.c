@@ -151,10 +151,8 @@ void _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* block
 
 // Owner side of a delayed free: false if the announcing thread has not finished yet.
 bool _mi_free_delayed_block_ok(mi_block_t* block) {
-  // (a block of a huge segment aligned beyond the segment size lies past its first unit)
-  mi_segment_t* segment = _mi_ptr_segment(block);
-  if (mi_unlikely(!_mi_segment_map_is_segment(segment))) segment = _mi_segment_of_interior(block);
-  mi_page_t* page = (segment->capacity == 1 ? &segment->pages[0] : _mi_segment_page_of(segment, block));
+  // (not by masking: a block of a huge segment aligned beyond the segment size lies past its first unit)
+  mi_page_t* page = _mi_checked_ptr_page(block);
   if (!_mi_page_try_use_delayed_free(page, MI_NO_DELAYED_FREE, false)) return false;
   _mi_page_free_collect(page, false);
   mi_free_block_local(page, block);
@@ -249,4 +247,12 @@ mi_segment_t* _mi_checked_ptr_segment(const void* p, const char* msg) {
   if (!_mi_segment_map_is_segment(segment)) segment = _mi_segment_of_interior(p);
   if (segment == NULL && msg != NULL) _mi_error_message(EINVAL, "%s: invalid pointer %p\n", msg, p);
   return segment;
+}
+
+/* The page of a pointer we may not own (NULL if it is not ours), interior pointers of huge
+   segments included. */
+mi_page_t* _mi_checked_ptr_page(const void* p) {
+  mi_segment_t* segment = _mi_checked_ptr_segment(p, NULL);
+  if (segment == NULL) return NULL;
+  return _mi_segment_page_of_any(segment, p);
 }

@@ -233,10 +233,8 @@ void _mi_heap_collect_abandon(mi_heap_t* heap) {
 /* ---- ownership ---- */
 
 static mi_page_t* mi_checked_page_of(const void* p) {
-  mi_segment_t* segment = _mi_checked_ptr_segment(p, NULL);
-  if (segment == NULL) return NULL;
-  mi_page_t* page = (segment->capacity == 1 ? &segment->pages[0] : _mi_segment_page_of(segment, p));
-  if (!page->segment_in_use) return NULL;
+  mi_page_t* page = _mi_checked_ptr_page(p);
+  if (page == NULL || !page->segment_in_use) return NULL;
   if ((const uint8_t*)p < page->page_start || (const uint8_t*)p >= page->page_start + (size_t)page->reserved * page->block_size) return NULL;
   return page;
 }

@@ -116,6 +116,7 @@ void* _mi_page_malloc_zero(mi_heap_t* heap, mi_page_t* page, size_t size, bool z
 void  _mi_free_block_mt(mi_page_t* page, mi_segment_t* segment, mi_block_t* block);
 mi_block_t* _mi_page_ptr_unalign(const mi_page_t* page, const void* p);
 mi_segment_t* _mi_checked_ptr_segment(const void* p, const char* msg);
+mi_page_t*    _mi_checked_ptr_page(const void* p);
 bool  _mi_free_delayed_block_ok(mi_block_t* block);
 
 /* ---- alloc-override.c ---- */
@@ -196,6 +197,10 @@ static inline mi_segment_t* _mi_ptr_segment(const void* p) {
 static inline mi_page_t* _mi_segment_page_of(const mi_segment_t* segment, const void* p) {
   size_t idx = ((uintptr_t)p - (uintptr_t)segment) >> segment->page_shift;
   return (mi_page_t*)&segment->pages[idx];
+}
+// Also for a pointer anywhere inside a one-page (large or huge) segment, however far from its start.
+static inline mi_page_t* _mi_segment_page_of_any(const mi_segment_t* segment, const void* p) {
+  return (segment->capacity == 1 ? (mi_page_t*)&segment->pages[0] : _mi_segment_page_of(segment, p));
 }
 static inline mi_page_t* _mi_ptr_page(const void* p) { return _mi_segment_page_of(_mi_ptr_segment(p), p); }
 static inline mi_segment_t* _mi_page_segment(const mi_page_t* page) { return _mi_ptr_segment(page); }

@@ -43,10 +43,8 @@ static mi_decl_noinline void* mi_page_malloc_slow(size_t size, mi_heap_t* heap, 
       page = next;
     }
     if (page->free == NULL) {
-      page->free = page->local_free;
+      mi_page_refill(page, page->local_free);
       page->local_free = NULL;
-      page->is_zero_init = false;
-      page->free_exhausted = 0;
     }
   }
   return _mi_page_malloc_zero(heap, page, size, zero);

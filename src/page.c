@@ -79,28 +79,21 @@ static mi_block_t* mi_page_thread_free_take(mi_page_t* page, uint32_t* count) {
 }
 
 // Make the page's free blocks allocatable. Cheap form (force == false): when `free` is empty it
-// becomes the thread-free list or else local_free, without walking either (the other stays for the
+// becomes local_free or else the thread-free list, without walking either (the other stays for the
 // next time); lists are only concatenated (walked) when `free` still has blocks. Forced: every free
 // block ends up on `free` (heap visits, abandonment), walking and checking the lists.
 void _mi_page_free_collect(mi_page_t* page, bool force) {
   mi_assert_expensive(_mi_page_is_valid(page));
-  if (!force && page->free == NULL && page->local_free != NULL) {
-    page->free = page->local_free;
-    page->local_free = NULL;
-    page->is_zero_init = false;
-    page->free_exhausted = 0;
+  uint32_t count = 0;
+  if (!force && page->free == NULL) {
+    // the owner's own (cache-warm) frees first; the other threads' wait for the next time
+    if (page->local_free != NULL) { mi_page_refill(page, page->local_free); page->local_free = NULL; return; }
+    mi_block_t* tfree = mi_page_thread_free_take(page, &count);
+    if (tfree != NULL) { page->used -= count; mi_page_refill(page, tfree); }
     return;
   }
-  uint32_t count = 0;
   mi_block_t* tfree = mi_page_thread_free_take(page, &count);
   if (tfree != NULL) {
-    if (page->free == NULL && !force) {
-      page->used -= count;
-      page->free = tfree;
-      page->is_zero_init = false;
-      page->free_exhausted = 0;
-      return;
-    }
     // concatenate in front of local_free (walk the remote list: rare, see above)
     mi_block_t* tail = mi_list_tail(page, tfree, count);
     if (tail == NULL) {
@@ -113,11 +106,9 @@ void _mi_page_free_collect(mi_page_t* page, bool force) {
     }
   }
   if (page->local_free != NULL) {
-    if (mi_likely(page->free == NULL)) {
-      page->free = page->local_free;
+    if (page->free == NULL) {
+      mi_page_refill(page, page->local_free);
       page->local_free = NULL;
-      page->is_zero_init = false;
-      page->free_exhausted = 0;
     }
     else if (force) {
       mi_block_t* tail = page->local_free;

@@ -275,6 +275,13 @@ static inline uint64_t mi_tf_push(const mi_page_t* page, uint64_t tf, const mi_b
 static inline bool mi_page_has_thread_free(const mi_page_t* page) {
   return !mi_tf_is_empty(mi_atomic_load_relaxed(&((mi_page_t*)page)->xthread_free));
 }
+// An empty `free` list becomes `list` (the owner's local_free or other threads' frees): blocks that
+// were in use, so not zero; a refill also ends the free path's run of "every block live" exhaustions.
+static inline void mi_page_refill(mi_page_t* page, mi_block_t* list) {
+  page->free = list;
+  page->is_zero_init = false;
+  page->free_exhausted = 0;
+}
 static inline bool mi_page_all_free(const mi_page_t* page) { return page->used == 0; }
 static inline bool mi_page_immediate_available(const mi_page_t* page) { return page->free != NULL; }
 static inline size_t mi_page_block_size(const mi_page_t* page) { return page->block_size; }

@@ -67,14 +67,14 @@ static mi_decl_forceinline void* mi_page_malloc_fast(mi_heap_t* heap, mi_page_t*
   return mi_page_malloc_slow(size, heap, page, zero);
 }
 
-static inline void* mi_heap_malloc_small_zero(mi_heap_t* heap, size_t size, bool zero) {
+static mi_decl_forceinline void* mi_heap_malloc_small_zero(mi_heap_t* heap, size_t size, bool zero) {
   mi_page_t* const page = heap->pages_free_direct[(size + MI_MAX_ALIGN_SIZE - 1) / MI_MAX_ALIGN_SIZE];
   return mi_page_malloc_fast(heap, page, size, zero);
 }
 
 // Sizes above the direct table: the first page of the size class queue (the empty page when there
 // is none, whose NULL free list leads to the generic path).
-static inline void* mi_heap_malloc_medium_zero(mi_heap_t* heap, size_t size, bool zero) {
+static mi_decl_forceinline void* mi_heap_malloc_medium_zero(mi_heap_t* heap, size_t size, bool zero) {
   size_t bin;
   if (mi_likely(size <= MI_MEDIUM_OBJ_SIZE_MAX)) bin = _mi_bin_medium(size);
   else if (mi_likely(size <= MI_LARGE_OBJ_SIZE_MAX)) bin = _mi_bin(size);

@@ -108,6 +108,7 @@ void _mi_thread_done(mi_heap_t* heap) {
   mi_atomic_sub_relaxed(&_mi_thread_count, 1);
   _mi_stat_decrease(&_mi_stats_main.threads, 1);
   _mi_stat_decrease(&_mi_stats_main.heaps, 1);
+  _mi_stats_batch_flush(&tld->stats);
   mi_thread_data_t* td = (mi_thread_data_t*)((uint8_t*)backing - offsetof(mi_thread_data_t, heap));
   mi_thread_data_free(td);
 }

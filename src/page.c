@@ -153,7 +153,8 @@ static void mi_page_extend_free(mi_page_t* page) {
   page->free = first;
   page->capacity = (uint16_t)(page->capacity + extend);
   page->free_exhausted = 0;
-  _mi_stat_counter_increase(&_mi_stats_main.pages_extended, 1);
+  mi_tld_t* tld = mi_page_heap(page)->tld;
+  _mi_stat_batch_add(&tld->stats, &tld->stats.pages_extended, 1);
 }
 
 // Like mi_page_extend_free, but keeps the blocks already on `free` (appended after the fresh ones).
@@ -260,7 +261,7 @@ void _mi_page_retire(mi_page_t* page) {
     if (bin > heap->page_retired_max) heap->page_retired_max = bin;
     return;
   }
-  _mi_stat_counter_increase(&_mi_stats_main.pages_retired, 1);
+  _mi_stat_batch_add(&heap->tld->stats, &heap->tld->stats.pages_retired, 1);
   _mi_page_free(page, pq, false);
 }
 
@@ -273,7 +274,7 @@ void _mi_heap_collect_retired(mi_heap_t* heap, bool force) {
     if (page != NULL && page->retire_expire != 0) {
       if (page->used == 0 && (force || --page->retire_expire == 0)) {
         page->retire_expire = 0;
-        _mi_stat_counter_increase(&_mi_stats_main.pages_retired, 1);
+        _mi_stat_batch_add(&heap->tld->stats, &heap->tld->stats.pages_retired, 1);
         _mi_page_free(page, pq, force);
       }
       else if (page->used != 0) {
@@ -347,7 +348,7 @@ static mi_page_t* mi_page_fresh(mi_heap_t* heap, mi_page_queue_t* pq, size_t blo
   if (page == NULL) return NULL;
   _mi_page_init(heap, page, block_size);
   _mi_page_queue_push_front(heap, pq, page);
-  _mi_stat_increase(&_mi_stats_main.pages, 1);
+  _mi_stat_batch_page_taken(&heap->tld->stats);
   return page;
 }
 
@@ -377,7 +378,7 @@ static mi_page_t* mi_page_queue_find_free(mi_heap_t* heap, mi_page_queue_t* pq) 
     page = next;
   }
   if (page == rotated) page = NULL;
-  _mi_stat_counter_increase(&_mi_stats_main.page_searches, searched);
+  _mi_stat_batch_add(&heap->tld->stats, &heap->tld->stats.page_searches, searched);
   if (page == NULL) {
     _mi_heap_collect_retired(heap, false);
     page = mi_page_fresh(heap, pq, pq->block_size);
@@ -403,7 +404,7 @@ static mi_page_t* mi_huge_page_alloc(mi_heap_t* heap, size_t size, size_t page_a
   _mi_page_init(heap, page, page_size);
   mi_page_queue_t* pq = &heap->pages[MI_BIN_HUGE];
   _mi_page_queue_push(heap, pq, page);
-  _mi_stat_increase(&_mi_stats_main.pages, 1);
+  _mi_stat_batch_page_taken(&heap->tld->stats);
   _mi_stat_increase(&_mi_stats_main.huge, page_size);
   _mi_stat_counter_increase(&_mi_stats_main.huge_count, 1);
   return page;

@@ -585,7 +585,7 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   page->free = NULL;
   page->local_free = NULL;
   page->is_zero_init = false;
-  _mi_stat_decrease(&_mi_stats_main.pages, 1);
+  _mi_stat_batch_add(&tld->stats, &tld->stats.pages_change, -1);
   if (segment->page_kind == MI_PAGE_HUGE) _mi_stat_decrease(&_mi_stats_main.huge, page->block_size);
   segment->used--;
   if (segment->used == 0) {

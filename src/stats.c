@@ -6,9 +6,12 @@
   mi_stats_get_json), and mi_process_info.
 
   Statistics are process-wide: every thread updates the same atomic counters
-  (on slow paths only, see include/mimic/stats.h). There are no per-thread
-  statistics to merge, so mi_stats_merge does nothing and
-  mi_thread_stats_print_out prints the process-wide numbers.
+  (on slow paths only, see include/mimic/stats.h), except the page counts
+  of the slow path (pages, page_searches, pages_extended, pages_retired),
+  which each thread batches (MI_STATS_BATCH) and
+  adds at thread exit, every 256 events, and before it reads the record
+  itself (mi_stats_merge does only that). mi_thread_stats_print_out prints
+  the process-wide numbers.
 ---------------------------------------------------------------------------- */
 #include "mimic/internal.h"
 #include "mimalloc-stats.h"
@@ -36,9 +39,27 @@ static int64_t mi_stats_elapsed_ms(void) {
   Snapshot, reset, merge
 ---------------------------------------------------------------------------- */
 
+/* Add a thread's batched slow-path counts to the record (called by that thread only). */
+void _mi_stats_batch_flush(mi_stats_batch_t* b) {
+  if (b->page_searches != 0) _mi_stat_counter_increase(&_mi_stats_main.page_searches, (size_t)b->page_searches);
+  if (b->pages_extended != 0) _mi_stat_counter_increase(&_mi_stats_main.pages_extended, (size_t)b->pages_extended);
+  if (b->pages_retired != 0) _mi_stat_counter_increase(&_mi_stats_main.pages_retired, (size_t)b->pages_retired);
+  if (b->pages_taken != 0) atomic_fetch_add_explicit(&_mi_stats_main.pages.total, b->pages_taken, memory_order_relaxed);
+  if (b->pages_change != 0) _mi_stat_adjust_current(&_mi_stats_main.pages, b->pages_change);
+  b->page_searches = b->pages_extended = b->pages_retired = b->pages_taken = b->pages_change = 0;
+  b->events = 0;
+}
+
+/* The calling thread's batch goes in before it reads (or resets) the record. */
+static void mi_stats_flush_own(void) {
+  mi_heap_t* heap = mi_prim_get_default_heap();
+  if (mi_heap_is_initialized(heap) && heap->tld != NULL) _mi_stats_batch_flush(&heap->tld->stats);
+}
+
 /* Copy the atomic record into a full public record (each value is read
    atomically; the record as a whole is not a single instant). */
 static mi_decl_cold void mi_stats_snapshot(mi_stats_t* st) {
+  mi_stats_flush_own();
   memset(st, 0, sizeof(*st));
   st->size = sizeof(*st);
   st->version = MI_STAT_VERSION;
@@ -57,6 +78,7 @@ static mi_decl_cold void mi_stats_snapshot(mi_stats_t* st) {
    (which describe live memory and cannot be zeroed), event counters restart at 0.
    The process start time (elapsed) is not reset. */
 void mi_stats_reset(void) mi_attr_noexcept {
+  mi_stats_flush_own();
   #define MI_STATS_RESET_COUNT_(name) { \
     const int64_t current = mi_atomic_load_relaxed(&_mi_stats_main.name.current); \
     mi_atomic_store_relaxed(&_mi_stats_main.name.total, current); \
@@ -68,8 +90,10 @@ void mi_stats_reset(void) mi_attr_noexcept {
   #undef MI_STATS_RESET_COUNTER_
 }
 
-/* Statistics are process-wide and updated in place: nothing to merge. */
+/* Statistics are process-wide and updated in place, except for the calling thread's batch of
+   slow-path event counts (see MI_STATS_BATCH), which this adds now. */
 void mi_stats_merge(void) mi_attr_noexcept {
+  mi_stats_flush_own();
 }
 
 /* ----------------------------------------------------------------------------

@@ -59,6 +59,35 @@ typedef struct mi_stats_internal_s {
 /* The process-wide statistics (src/stats.c). */
 extern mi_stats_internal_t _mi_stats_main;
 
+/* Event counters the page slow path bumps on nearly every call, batched per thread (in its
+   mi_tld_t): one process-wide atomic add per event from every thread made two threads' slow
+   paths fight over one cache line (a tenth of sh6bench's time). A batch reaches the record every
+   MI_STATS_BATCH events, at thread exit, and when its own thread reads the statistics; another
+   live thread's last few events may not be in a snapshot yet. */
+#define MI_STATS_BATCH 256
+
+typedef struct mi_stats_batch_s {
+  int64_t  page_searches;
+  int64_t  pages_extended;
+  int64_t  pages_retired;
+  int64_t  pages_taken;     /* `pages` count: increases (its total) ... */
+  int64_t  pages_change;    /* ... and the net change of its current value (its peak is */
+                            /*     the highest current value seen at a flush) */
+  uint32_t events;          /* additions since the last flush */
+} mi_stats_batch_t;
+
+void _mi_stats_batch_flush(mi_stats_batch_t* b);
+
+static inline void _mi_stat_batch_add(mi_stats_batch_t* b, int64_t* field, int64_t n) {
+  *field += n;
+  if (++b->events >= MI_STATS_BATCH) _mi_stats_batch_flush(b);
+}
+
+static inline void _mi_stat_batch_page_taken(mi_stats_batch_t* b) {
+  b->pages_taken++;
+  _mi_stat_batch_add(b, &b->pages_change, 1);
+}
+
 /* src/stats.c: record the process start time (called once at process init). */
 void _mi_stats_init(void);
 
@@ -72,6 +101,16 @@ static inline void _mi_stat_increase(mi_stat_count_atomic_t* s, size_t n) {
          !atomic_compare_exchange_weak_explicit(&s->peak, &peak, now,
                                                 memory_order_relaxed, memory_order_relaxed)) {
     /* `peak` was reloaded by the failed exchange; retry while we are still higher */
+  }
+}
+
+/* Move a count's current value by `delta` (either sign); peak follows, total is not touched. */
+static inline void _mi_stat_adjust_current(mi_stat_count_atomic_t* s, int64_t delta) {
+  const int64_t now = atomic_fetch_add_explicit(&s->current, delta, memory_order_relaxed) + delta;
+  int64_t peak = atomic_load_explicit(&s->peak, memory_order_relaxed);
+  while (now > peak &&
+         !atomic_compare_exchange_weak_explicit(&s->peak, &peak, now,
+                                                memory_order_relaxed, memory_order_relaxed)) {
   }
 }
 

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include "atomic.h"
 #include "prim.h"
+#include "stats.h"
 
 /* ---- build knobs ------------------------------------------------------------------------------ */
 
@@ -273,6 +274,7 @@ typedef struct mi_tld_s {
   unsigned long long  heartbeat_seen;   // heartbeat at the last purge check (drives purge_idle)
   unsigned long long  heartbeat;        // counts slow-path visits (drives retire and deferred free)
   bool                recurse;          // guards the deferred-free callback
+  mi_stats_batch_t    stats;            // this thread's slow-path event counts not yet in _mi_stats_main
 } mi_tld_t;
 
 struct mi_heap_s {

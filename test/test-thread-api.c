@@ -1,5 +1,6 @@
 /* test-thread-api.c -- mi_process_init, mi_thread_init, mi_thread_done (twice is harmless),
- * mi_thread_set_in_threadpool, and blocks that outlive mi_thread_done. */
+ * mi_thread_set_in_threadpool, blocks that outlive mi_thread_done, and an exiting thread's batched
+ * page counts reaching the statistics. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -79,6 +80,33 @@ static void* worker_plain(void* arg) {
   return NULL;
 }
 
+/* The page counts are batched per thread (MI_STATS_BATCH events): a thread that exits after a
+   few page events must still have them in the process-wide record. */
+static void* kept[5];
+static void* worker_pages(void* arg) {
+  TU_UNUSED(arg);
+  static const size_t sizes[5] = {3000, 5000, 7000, 20000, 40000};   /* five size classes: five pages */
+  for (int i = 0; i < 5; i++) { kept[i] = mi_malloc(sizes[i]); CHECK(kept[i] != NULL); }
+  return NULL;
+}
+
+static void check_exit_flushes_page_counts(void) {
+  mi_stats_t a, b;
+  memset(&a, 0, sizeof a); MI_STATS_INIT(&a);
+  memset(&b, 0, sizeof b); MI_STATS_INIT(&b);
+  CHECK(mi_stats_get(&a));
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, worker_pages, NULL) == 0);
+  pthread_join(t, NULL);
+  CHECK(mi_stats_get(&b));
+  CHECKF(b.pages.total - a.pages.total >= 5, "pages.total %lld -> %lld", (long long)a.pages.total, (long long)b.pages.total);
+  CHECKF(b.pages.current - a.pages.current >= 5, "pages.current %lld -> %lld", (long long)a.pages.current, (long long)b.pages.current);
+  CHECKF(b.pages_extended.total - a.pages_extended.total >= 5, "pages_extended %lld -> %lld",
+         (long long)a.pages_extended.total, (long long)b.pages_extended.total);
+  CHECK(b.pages.peak >= b.pages.current);
+  for (int i = 0; i < 5; i++) mi_free(kept[i]);
+}
+
 int main(void) {
   mi_process_init();
   mi_process_init(); /* idempotent */
@@ -113,6 +141,8 @@ int main(void) {
   for (int i = 0; i < 4; i++) CHECK(pthread_create(&tp[i], NULL, worker_threadpool, NULL) == 0);
   for (int i = 0; i < 4; i++) pthread_join(tp[i], NULL);
   CHECK_EQ(threads_now(), threads_base);
+
+  check_exit_flushes_page_counts();
 
   /* the main thread keeps working */
   void* p = mi_malloc(100);

@@ -112,6 +112,20 @@ bool _mi_os_purge(void* p, size_t size) {
   return needs_recommit;
 }
 
+// Drop the contents of a range inside memory that stays in use (it reads back as zero). Only
+// where purged memory stays accessible (overcommit): elsewhere a purge decommits, and the owner
+// would have to commit the range again before it grows into it. The range counts as committed
+// throughout, as the rest of its page.
+bool _mi_os_purge_in_use(void* p, size_t size) {
+  if (!mi_os_config.has_overcommit) return false;
+  bool needs_recommit = _mi_os_purge(p, size);
+  (void)needs_recommit;   // (false with overcommit)
+  uintptr_t start = _mi_align_up((uintptr_t)p, mi_os_config.page_size);
+  uintptr_t end = _mi_align_down((uintptr_t)p + size, mi_os_config.page_size);
+  if (end > start) _mi_stat_increase(&_mi_stats_main.committed, end - start);
+  return true;
+}
+
 // Make a purged range usable again. On overcommit systems the pages come back on first touch
 // (reading zero): only the statistics change. p == NULL: statistics only.
 bool _mi_os_recommit(void* p, size_t size) {

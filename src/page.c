@@ -191,6 +191,7 @@ void _mi_page_init(mi_heap_t* heap, mi_page_t* page, size_t block_size) {
   mi_atomic_store_relaxed(&page->xthread_free, mi_tf_empty(MI_NO_DELAYED_FREE));
   mi_page_set_heap(page, heap);
   mi_page_extend_free(page);
+  _mi_segment_page_trim_schedule(page, heap->tld);
 }
 
 /* ---- full pages ---- */
@@ -447,6 +448,7 @@ void* _mi_malloc_generic(mi_heap_t* heap, size_t size, bool zero, size_t huge_al
   // retired pages age once every MI_RETIRE_STRIDE slow-path visits (the scan covers a range of bins)
   if (heap->page_retired_max >= heap->page_retired_min && (tld->heartbeat % MI_RETIRE_STRIDE) == 0) _mi_heap_collect_retired(heap, false);
   if ((tld->heartbeat & 1023) == 0) _mi_segment_cache_collect(false);
+  if (tld->trim_count > 0 && (tld->heartbeat & 63) == 0) _mi_segments_trim_expired(tld, false);
 
   mi_page_t* page = mi_find_page(heap, size, huge_alignment);
   if (mi_unlikely(page == NULL)) {

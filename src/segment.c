@@ -44,17 +44,24 @@ static void mi_page_purge_unschedule(mi_segment_t* segment, mi_page_t* page, mi_
   tld->pending_purge_bytes = (tld->pending_purge_bytes > bytes ? tld->pending_purge_bytes - bytes : 0);
 }
 
-// A page is being freed: extend its resident extent by the blocks it handed out (only blocks
-// below `capacity` were ever written, by us or the program).
-static void mi_page_note_resident(mi_segment_t* segment, mi_page_t* page) {
-  if (page->page_start == NULL || page->capacity == 0 || segment->page_kind == MI_PAGE_HUGE) return;
+// Bytes at the start of a page's area that its blocks so far reach (only blocks below
+// `capacity` were ever written, by us or the program), in whole OS pages.
+static size_t mi_page_extent(mi_segment_t* segment, const mi_page_t* page, uint8_t** area) {
   size_t psize;
   uint8_t* start = _mi_segment_page_area(segment, page, &psize);
+  if (area != NULL) *area = start;
   size_t end = (size_t)(page->page_start - start) + (size_t)page->capacity * page->block_size;
   end = _mi_align_up(end, _mi_os_page_size());
-  if (end > psize) end = psize;
+  return (end > psize ? psize : end);
+}
+
+// A page is being freed: extend its resident extent by the blocks it handed out.
+static void mi_page_note_resident(mi_segment_t* segment, mi_page_t* page) {
+  if (page->page_start == NULL || page->capacity == 0 || segment->page_kind == MI_PAGE_HUGE) return;
+  size_t end = mi_page_extent(segment, page, NULL);
   if (end > page->resident) page->resident = (uint32_t)end;
 }
+
 
 /* ------------------------------------------------------------------------------------------------
    Segment cache: recently freed segments stay mapped for `purge_delay` ms so a program that frees
@@ -97,6 +104,59 @@ static uint32_t mi_deadline_after(int64_t now, long delay) {
   return (d == 0 ? 1 : d);
 }
 static bool mi_deadline_passed(uint32_t deadline, int64_t now) { return (int32_t)((uint32_t)now - deadline) >= 0; }
+
+/* ------------------------------------------------------------------------------------------------
+   Stale tails. A free page is taken again with what its last use touched still resident (that is
+   the point: no page faults), but a page of another size class, or one that stays small, may
+   never reach most of it, and memory inside a page in use is otherwise never given back: that
+   excess was most of the peak RSS of size churn and thread churn (alloc-test 12 MiB for 2 MiB
+   live). So the owner remembers such a page and trims the tail once the purge delay has passed,
+   unless the page grew into it or was freed meanwhile. Only the owner changes `capacity`, and it
+   trims between its own calls, so nothing races with the trim.
+------------------------------------------------------------------------------------------------ */
+
+#define MI_TRIM_MIN (16 * 1024)   // smaller tails are not worth a system call
+
+static void mi_segment_page_trim(mi_page_t* page) {
+  mi_segment_t* segment = _mi_page_segment(page);
+  uint8_t* area;
+  size_t ext = mi_page_extent(segment, page, &area);
+  if (page->resident <= ext) return;
+  if (_mi_os_purge_in_use(area + ext, page->resident - ext)) page->resident = (uint32_t)ext;
+}
+
+void _mi_segment_page_trim_schedule(mi_page_t* page, mi_tld_t* tld) {
+  mi_segment_t* segment = _mi_page_segment(page);
+  if (page->resident < MI_TRIM_MIN || segment->page_kind == MI_PAGE_HUGE) return;
+  if (page->resident < mi_page_extent(segment, page, NULL) + MI_TRIM_MIN) return;
+  long delay = mi_purge_delay();
+  if (delay < 0) return;
+  if (delay == 0) { mi_segment_page_trim(page); return; }
+  if (tld->trim_count >= MI_TRIM_SLOTS) _mi_segments_trim_expired(tld, false);
+  if (tld->trim_count >= MI_TRIM_SLOTS) return;   // (all still waiting: this tail stays)
+  mi_trim_entry_t* e = &tld->trim[tld->trim_count++];
+  e->page = page;
+  e->deadline = mi_deadline_after(_mi_prim_clock_now(), delay);
+}
+
+void _mi_segments_trim_expired(mi_tld_t* tld, bool force) {
+  if (tld->trim_count == 0) return;
+  int64_t now = _mi_prim_clock_now();
+  size_t kept = 0;
+  for (size_t i = 0; i < tld->trim_count; i++) {
+    mi_trim_entry_t e = tld->trim[i];
+    if (force || mi_deadline_passed(e.deadline, now)) mi_segment_page_trim(e.page);
+    else tld->trim[kept++] = e;
+  }
+  tld->trim_count = kept;
+}
+
+// The page is freed or handed to another thread: its entry (if any) goes.
+static void mi_page_trim_forget(mi_page_t* page, mi_tld_t* tld) {
+  for (size_t i = 0; i < tld->trim_count; i++) {
+    if (tld->trim[i].page == page) { tld->trim[i] = tld->trim[--tld->trim_count]; return; }
+  }
+}
 
 static void mi_cache_remove_at(size_t i, mi_cache_entry_t* out) {   // lock held
   *out = mi_cache[i];
@@ -494,6 +554,7 @@ static void mi_segments_purge_queue(mi_segment_queue_t* q, bool force, int64_t n
 }
 
 void _mi_segments_collect(mi_tld_t* tld, bool force) {
+  _mi_segments_trim_expired(tld, force);
   if (tld->pending_purges == 0) return;
   int64_t now = _mi_prim_clock_now();
   mi_segments_purge_queue(&tld->small_free, force, now, tld);
@@ -577,6 +638,7 @@ mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t pag
 
 void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
+  if (tld->trim_count > 0) mi_page_trim_forget(page, tld);
   mi_page_note_resident(segment, page);
   page->segment_in_use = 0;
   if (page->resident > 0) segment->free_resident++;
@@ -637,6 +699,7 @@ void _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld) {
         tld->purge_postpone = tld->purge_postponed = false;
         mi_segments_purge_queue(&tld->small_free, false, now, tld);
         mi_segments_purge_queue(&tld->medium_free, false, now, tld);
+        _mi_segments_trim_expired(tld, false);
         mi_abandoned_purge_expired(false);
         }
     }
@@ -740,6 +803,7 @@ static void mi_segment_abandon(mi_segment_t* segment, mi_tld_t* tld) {
 
 void _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld) {
   mi_segment_t* segment = _mi_page_segment(page);
+  if (tld->trim_count > 0) mi_page_trim_forget(page, tld);
   segment->abandoned++;
   _mi_stat_increase(&_mi_stats_main.pages_abandoned, 1);
   if (segment->abandoned == segment->used) mi_segment_abandon(segment, tld);

@@ -10,10 +10,15 @@
  *   - small blocks: the first extension stays within 4 KiB of blocks (or one block);
  *   - after freeing and re-allocating one medium block many times the page still holds one;
  *   - bursts of small blocks freed back, and a FIFO ring of small blocks, do not grow their page
- *     beyond what they hold plus an extension or two.
- * Counted with mi_heap_visit_blocks, so the figures are exact, not RSS samples.
+ *     beyond what they hold plus an extension or two;
+ *   - a medium page that held large blocks and is taken again by a smaller class gives the
+ *     rest back to the OS once the purge delay has passed (mincore), and grows into it again.
+ * Counted with mi_heap_visit_blocks, so the figures are exact, not RSS samples (but the last).
  */
 #include "testutil.h"
+
+#include <pthread.h>
+#include <sys/mman.h>
 
 #include "mimalloc.h"
 
@@ -40,7 +45,70 @@ static area_sum_t heap_areas(mi_heap_t* heap) {
   return s;
 }
 
+/* ---- stale tails: a medium page taken again by a smaller size class gives back the rest of
+   what its last use touched once the purge delay has passed (a long-running program would
+   otherwise keep it resident for as long as the page lives) ---- */
+static size_t resident_bytes(void* p, size_t n) {
+  size_t ps = tu_page_size();
+  uintptr_t a = ((uintptr_t)p + ps - 1) & ~(uintptr_t)(ps - 1);
+  uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(ps - 1);
+  if (e <= a) return 0;
+  size_t np = (e - a) / ps;
+  unsigned char vec[1024];
+  if (np > sizeof vec) np = sizeof vec;
+  if (mincore((void*)a, np * ps, vec) != 0) return SIZE_MAX;
+  size_t r = 0;
+  for (size_t i = 0; i < np; i++) r += (vec[i] & 1);
+  return r * ps;
+}
+
+static void* stale_tail_worker(void* arg) {
+  TU_UNUSED(arg);
+  const size_t big = 100000, small = 10000;
+  void* b[12];
+  for (int i = 0; i < 12; i++) { b[i] = mi_malloc(big); CHECK(b[i] != NULL); if (b[i] == NULL) return NULL; tu_stamp(b[i], big, (uint64_t)i); }
+  // the first page's blocks follow b[0] at one block's stride
+  size_t stride = mi_usable_size(b[0]);
+  int in_first = 1;
+  while (in_first < 12 && (uintptr_t)b[in_first] == (uintptr_t)b[0] + (size_t)in_first * stride) in_first++;
+  CHECKF(in_first >= 3 && in_first < 12, "%d blocks of %zu B in the first medium page", in_first, big);
+  for (int i = 0; i < in_first; i++) mi_free(b[i]);   // that page is empty now, another one lives
+  char* p = (char*)mi_malloc(small);   // a page of another class: the free page that is resident
+  CHECK(p == (char*)b[0]);
+  if (p != (char*)b[0]) { mi_free(p); for (int i = in_first; i < 12; i++) mi_free(b[i]); return NULL; }
+  memset(p, 0x5a, small);
+  const size_t tail_off = 64 * TU_KiB, tail_len = (size_t)(in_first - 1) * stride - tail_off;
+  size_t before = resident_bytes(p + tail_off, tail_len);
+  CHECKF(before >= tail_len / 2, "precondition: the old blocks' memory is resident (%zu of %zu bytes)", before, tail_len);
+  usleep(100 * 1000);   // five purge delays
+  mi_collect(false);
+  size_t after = resident_bytes(p + tail_off, tail_len);
+  CHECKF(after == 0, "stale tail still resident after the delay: %zu of %zu bytes", after, tail_len);
+  CHECK(tu_all_byte(p, 0x5a, small));
+  // the page grows into the trimmed part again: it reads back as written
+  char* more[16];
+  size_t n_more = 0, bad = 0;
+  for (; n_more < 16; n_more++) { more[n_more] = (char*)mi_malloc(small); CHECK(more[n_more] != NULL); if (!more[n_more]) break; memset(more[n_more], (int)n_more + 1, small); }
+  for (size_t i = 0; i < n_more; i++) { if (!tu_all_byte(more[i], (int)i + 1, small)) bad++; mi_free(more[i]); }
+  CHECK_EQ(bad, 0);
+  for (int i = in_first; i < 12; i++) { if (!tu_stamp_ok(b[i], big, (uint64_t)i)) bad++; mi_free(b[i]); }
+  CHECK_EQ(bad, 0);
+  mi_free(p);
+  return NULL;
+}
+
+static void check_stale_tail(void) {
+  long delay = mi_option_get(mi_option_purge_delay);
+  mi_option_set(mi_option_purge_delay, 20);
+  pthread_t t;   // a thread of its own: its medium segment has no other free page
+  CHECK(pthread_create(&t, NULL, stale_tail_worker, NULL) == 0);
+  pthread_join(t, NULL);
+  mi_option_set(mi_option_purge_delay, delay);
+}
+
 int main(void) {
+  check_stale_tail();
+
   // every medium size class: one live block, one block handed out
   size_t bad_medium = 0, classes = 0;
   size_t prev_good = 0;

@@ -43,6 +43,7 @@ void* _mi_os_remap(void* p, size_t newsize, size_t alignment, mi_memid_t* memid)
 bool  _mi_os_purge(void* p, size_t size);     // true if the memory must be committed again before use
 bool  _mi_os_commit(void* p, size_t size, bool* is_zero);
 bool  _mi_os_recommit(void* p, size_t size);         // after a purge; p == NULL: statistics only
+bool  _mi_os_purge_in_use(void* p, size_t size);     // drop the contents of memory that stays in use (false: not here)
 void* _mi_os_alloc_meta(size_t size);          // zeroed internal meta data (thread data)
 void  _mi_os_free_meta(void* p, size_t size);
 uintptr_t _mi_random_shuffle(uintptr_t x);
@@ -58,6 +59,8 @@ mi_segment_t* _mi_segment_of_interior(const void* p);   // slow: also finds huge
 /* ---- segment.c ---- */
 mi_page_t* _mi_segment_page_alloc(mi_heap_t* heap, size_t block_size, size_t page_alignment, size_t huge_size);
 void  _mi_segment_page_free(mi_page_t* page, bool force, mi_tld_t* tld);
+void  _mi_segment_page_trim_schedule(mi_page_t* page, mi_tld_t* tld);
+void  _mi_segments_trim_expired(mi_tld_t* tld, bool force);
 void  _mi_segment_page_abandon(mi_page_t* page, mi_tld_t* tld);
 bool  _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all);
 bool  _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap);

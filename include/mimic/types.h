@@ -254,6 +254,15 @@ typedef struct mi_segment_queue_s {
   mi_segment_t* last;
 } mi_segment_queue_t;
 
+// An in-use page whose area holds more resident memory than its blocks reach (it was taken again
+// after a use that touched more): the excess goes back to the OS at `deadline` unless the page
+// grows into it or is freed first (segment.c, "stale tails").
+#define MI_TRIM_SLOTS 16
+typedef struct mi_trim_entry_s {
+  struct mi_page_s* page;
+  uint32_t          deadline;   // wrapping millisecond clock, as page->purge_expire
+} mi_trim_entry_t;
+
 // Thread-local data shared by all heaps of a thread.
 typedef struct mi_tld_s {
   uintptr_t           thread_id;
@@ -275,6 +284,8 @@ typedef struct mi_tld_s {
   unsigned long long  heartbeat;        // counts slow-path visits (drives retire and deferred free)
   bool                recurse;          // guards the deferred-free callback
   mi_stats_batch_t    stats;            // this thread's slow-path event counts not yet in _mi_stats_main
+  size_t              trim_count;       // entries in use in `trim`
+  mi_trim_entry_t     trim[MI_TRIM_SLOTS];   // this thread's pages with a stale tail to trim
 } mi_tld_t;
 
 struct mi_heap_s {

@@ -91,11 +91,9 @@ static inline void _mi_stat_batch_page_taken(mi_stats_batch_t* b) {
 /* src/stats.c: record the process start time (called once at process init). */
 void _mi_stats_init(void);
 
-/* Add `n` to a count: current and total grow; peak follows current. */
-static inline void _mi_stat_increase(mi_stat_count_atomic_t* s, size_t n) {
-  const int64_t amount = (int64_t)n;
-  const int64_t now = atomic_fetch_add_explicit(&s->current, amount, memory_order_relaxed) + amount;
-  atomic_fetch_add_explicit(&s->total, amount, memory_order_relaxed);
+/* Move a count's current value by `delta` (either sign); peak follows, total is not touched. */
+static inline void _mi_stat_adjust_current(mi_stat_count_atomic_t* s, int64_t delta) {
+  const int64_t now = atomic_fetch_add_explicit(&s->current, delta, memory_order_relaxed) + delta;
   int64_t peak = atomic_load_explicit(&s->peak, memory_order_relaxed);
   while (now > peak &&
          !atomic_compare_exchange_weak_explicit(&s->peak, &peak, now,
@@ -104,14 +102,10 @@ static inline void _mi_stat_increase(mi_stat_count_atomic_t* s, size_t n) {
   }
 }
 
-/* Move a count's current value by `delta` (either sign); peak follows, total is not touched. */
-static inline void _mi_stat_adjust_current(mi_stat_count_atomic_t* s, int64_t delta) {
-  const int64_t now = atomic_fetch_add_explicit(&s->current, delta, memory_order_relaxed) + delta;
-  int64_t peak = atomic_load_explicit(&s->peak, memory_order_relaxed);
-  while (now > peak &&
-         !atomic_compare_exchange_weak_explicit(&s->peak, &peak, now,
-                                                memory_order_relaxed, memory_order_relaxed)) {
-  }
+/* Add `n` to a count: its total, and its current value (peak follows). */
+static inline void _mi_stat_increase(mi_stat_count_atomic_t* s, size_t n) {
+  atomic_fetch_add_explicit(&s->total, (int64_t)n, memory_order_relaxed);
+  _mi_stat_adjust_current(s, (int64_t)n);
 }
 
 /* Subtract `n` from a count's current value (total and peak are unchanged). */

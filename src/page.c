@@ -136,10 +136,10 @@ static void mi_page_extend_free(mi_page_t* page) {
   if (page->capacity >= page->reserved) return;
   size_t bsize = page->block_size;
   size_t extend = page->reserved - page->capacity;
-  // (medium blocks one at a time: each link word written faults in an OS page of its own, and a
+  // (blocks of an OS page or more one at a time: each link word written faults in an OS page of
+  // its own, which a page with one live block -- stdio's buffer, say -- would never use, and a
   // page reused by class after class would end up resident all over)
-  size_t max_extend = (bsize > MI_SMALL_OBJ_SIZE_MAX ? 1 : bsize >= MI_MAX_EXTEND_SIZE ? MI_MIN_EXTEND : MI_MAX_EXTEND_SIZE / bsize);
-  if (max_extend == 0) max_extend = 1;
+  size_t max_extend = (bsize >= MI_MAX_EXTEND_SIZE ? 1 : MI_MAX_EXTEND_SIZE / bsize);
   if (extend > max_extend) extend = max_extend;
   uint8_t* start = page->page_start + (size_t)page->capacity * bsize;
   mi_block_t* first = (mi_block_t*)start;

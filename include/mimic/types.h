@@ -128,7 +128,6 @@
 // A fresh page's free list is built at most this many bytes at a time, so a page with few live
 // blocks touches (and commits) little memory.
 #define MI_MAX_EXTEND_SIZE      (4 * MI_KiB)
-#define MI_MIN_EXTEND           4
 
 // Empty pages stay in their queue for this many slow-path visits before going back to the segment:
 // hysteresis against release/re-acquire churn when one block is allocated and freed in a loop.

@@ -96,8 +96,9 @@ void _mi_os_free(void* p, size_t size, mi_memid_t memid) {
   mi_os_prim_free(memid.base, memid.size);
 }
 
-bool _mi_os_purge(void* p, size_t size) {
-  // only whole OS pages inside the range
+// Purge the whole OS pages inside [p, p+size). `stays_committed`: the range remains part of memory
+// in use, so the committed statistic does not change.
+static bool mi_os_purge_pages(void* p, size_t size, bool stays_committed) {
   uintptr_t start = _mi_align_up((uintptr_t)p, mi_os_config.page_size);
   uintptr_t end = _mi_align_down((uintptr_t)p + size, mi_os_config.page_size);
   if (end <= start) return false;
@@ -108,9 +109,11 @@ bool _mi_os_purge(void* p, size_t size) {
   _mi_stat_increase(&_mi_stats_main.purged, end - start);
   // purged memory is no longer backed: it counts as committed again when a page is reused
   // (_mi_os_recommitted), or when the range is unmapped (accounted there)
-  _mi_stat_decrease(&_mi_stats_main.committed, end - start);
+  if (!stays_committed) _mi_stat_decrease(&_mi_stats_main.committed, end - start);
   return needs_recommit;
 }
+
+bool _mi_os_purge(void* p, size_t size) { return mi_os_purge_pages(p, size, false); }
 
 // Drop the contents of a range inside memory that stays in use (it reads back as zero). Only
 // where purged memory stays accessible (overcommit): elsewhere a purge decommits, and the owner
@@ -118,11 +121,7 @@ bool _mi_os_purge(void* p, size_t size) {
 // throughout, as the rest of its page.
 bool _mi_os_purge_in_use(void* p, size_t size) {
   if (!mi_os_config.has_overcommit) return false;
-  bool needs_recommit = _mi_os_purge(p, size);
-  (void)needs_recommit;   // (false with overcommit)
-  uintptr_t start = _mi_align_up((uintptr_t)p, mi_os_config.page_size);
-  uintptr_t end = _mi_align_down((uintptr_t)p + size, mi_os_config.page_size);
-  if (end > start) _mi_stat_increase(&_mi_stats_main.committed, end - start);
+  (void)mi_os_purge_pages(p, size, true);   // (never needs a recommit with overcommit)
   return true;
 }
 

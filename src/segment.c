@@ -62,7 +62,6 @@ static void mi_page_note_resident(mi_segment_t* segment, mi_page_t* page) {
   if (end > page->resident) page->resident = (uint32_t)end;
 }
 
-
 /* ------------------------------------------------------------------------------------------------
    Segment cache: recently freed segments stay mapped for `purge_delay` ms so a program that frees
    and re-allocates (large blocks especially) does not pay for unmapping and page faults each round.

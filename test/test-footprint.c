@@ -62,11 +62,10 @@ static size_t resident_bytes(void* p, size_t n) {
   return r * ps;
 }
 
-static void* stale_tail_worker(void* arg) {
-  TU_UNUSED(arg);
+static void stale_tail_run(void) {
   const size_t big = 100000, small = 10000;
   void* b[12];
-  for (int i = 0; i < 12; i++) { b[i] = mi_malloc(big); CHECK(b[i] != NULL); if (b[i] == NULL) return NULL; tu_stamp(b[i], big, (uint64_t)i); }
+  for (int i = 0; i < 12; i++) { b[i] = mi_malloc(big); CHECK(b[i] != NULL); if (b[i] == NULL) return; tu_stamp(b[i], big, (uint64_t)i); }
   // the first page's blocks follow b[0] at one block's stride
   size_t stride = mi_usable_size(b[0]);
   int in_first = 1;
@@ -75,7 +74,7 @@ static void* stale_tail_worker(void* arg) {
   for (int i = 0; i < in_first; i++) mi_free(b[i]);   // that page is empty now, another one lives
   char* p = (char*)mi_malloc(small);   // a page of another class: the free page that is resident
   CHECK(p == (char*)b[0]);
-  if (p != (char*)b[0]) { mi_free(p); for (int i = in_first; i < 12; i++) mi_free(b[i]); return NULL; }
+  if (p != (char*)b[0]) { mi_free(p); for (int i = in_first; i < 12; i++) mi_free(b[i]); return; }
   memset(p, 0x5a, small);
   const size_t tail_off = 64 * TU_KiB, tail_len = (size_t)(in_first - 1) * stride - tail_off;
   size_t before = resident_bytes(p + tail_off, tail_len);
@@ -94,7 +93,6 @@ static void* stale_tail_worker(void* arg) {
   for (int i = in_first; i < 12; i++) { if (!tu_stamp_ok(b[i], big, (uint64_t)i)) bad++; mi_free(b[i]); }
   CHECK_EQ(bad, 0);
   mi_free(p);
-  return NULL;
 }
 
 // Runs first in the main thread: its medium segment has no other free page yet. (No thread of
@@ -102,7 +100,7 @@ static void* stale_tail_worker(void* arg) {
 static void check_stale_tail(void) {
   long delay = mi_option_get(mi_option_purge_delay);
   mi_option_set(mi_option_purge_delay, 20);
-  (void)stale_tail_worker(NULL);
+  stale_tail_run();
   mi_option_set(mi_option_purge_delay, delay);
 }
 

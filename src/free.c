@@ -122,7 +122,10 @@ static mi_decl_noinline void mi_free_block_mt_special(mi_page_t* page, mi_segmen
     mi_heap_t* heap = mi_prim_get_default_heap();
     if (!mi_heap_is_initialized(heap) && !_mi_thread_is_done()) heap = _mi_heap_init_thread();
     if (heap != NULL && mi_heap_is_initialized(heap) && _mi_segment_reclaim_on_free(segment, heap)) {
+      // counted before the free: with other blocks left the free cannot free the segment
+      const size_t left = _mi_segment_used_blocks(segment) - 1;
       mi_free_block_local(page, block);
+      if (left > 0 && left <= MI_ADOPT_RELEASE_MAX) _mi_segment_release_adopted(segment, heap->tld);
       return;
     }
   }

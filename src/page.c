@@ -111,13 +111,20 @@ void _mi_page_free_collect(mi_page_t* page, bool force) {
       page->local_free = NULL;
     }
     else if (force) {
+      // bounded walk: a double free makes the list a cycle, which must not hang a collect
       mi_block_t* tail = page->local_free;
       mi_block_t* next;
-      while ((next = mi_block_next(page, tail)) != NULL) tail = next;
-      mi_block_set_next(page, tail, page->free);
-      page->free = page->local_free;
+      uint32_t n = 1;
+      while ((next = mi_block_next(page, tail)) != NULL && n <= page->capacity) { tail = next; n++; }
+      if (next != NULL) {
+        _mi_error_message(EFAULT, "corrupted local free list in page %p (a double free?): its blocks are dropped\n", (void*)page);
+      }
+      else {
+        mi_block_set_next(page, tail, page->free);
+        page->free = page->local_free;
+        page->is_zero_init = false;
+      }
       page->local_free = NULL;
-      page->is_zero_init = false;
     }
   }
 }
@@ -310,7 +317,7 @@ void _mi_page_reclaim(mi_heap_t* heap, mi_page_t* page) {
   mi_page_set_heap(page, heap);
   page->heap_tag = heap->tag;
   _mi_page_use_delayed_free(page, MI_NO_DELAYED_FREE, true);
-  _mi_page_free_collect(page, false);
+  _mi_page_free_collect(page, true);   // all of it: other threads may have freed into it while it had no owner
   mi_page_queue_t* pq = _mi_page_queue_of(heap, page);
   _mi_page_queue_push(heap, pq, page);
   _mi_stat_counter_increase(&_mi_stats_main.pages_reclaimed, 1);

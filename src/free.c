@@ -125,7 +125,7 @@ static mi_decl_noinline void mi_free_block_mt_special(mi_page_t* page, mi_segmen
       // counted before the free: with other blocks left the free cannot free the segment
       const size_t left = _mi_segment_used_blocks(segment) - 1;
       mi_free_block_local(page, block);
-      if (left > 0 && left <= MI_ADOPT_RELEASE_MAX) _mi_segment_release_adopted(segment, heap->tld);
+      if (left > 0 && left <= MI_ADOPT_RELEASE_MAX) _mi_segment_release_adopted(segment);
       return;
     }
   }

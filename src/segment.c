@@ -920,7 +920,7 @@ bool _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap) {
     if (tld->took_page) { tld->took_page = false; tld->alloc_busy_until = now + delay; }
     if (now < tld->alloc_busy_until && now - mi_atomic_load_relaxed(&segment->abandoned_at) < delay) return false;
   }
-    bool claimed = false;
+  bool claimed = false;
   _mi_prim_lock_acquire(&mi_abandoned_lock);
   if (segment->in_abandoned_list && mi_atomic_load_relaxed(&segment->thread_id) == 0) {
     mi_abandoned_unlink(segment);
@@ -948,8 +948,7 @@ size_t _mi_segment_used_blocks(const mi_segment_t* segment) {
 // thread churn (4000 threads: 10 GiB committed, 13x slower). A thread that does free the rest
 // adopts it again then (a few times at most: the bound). The caller knows blocks are left: the
 // segment cannot be freed here.
-void _mi_segment_release_adopted(mi_segment_t* segment, mi_tld_t* tld) {
-  (void)tld;
+void _mi_segment_release_adopted(mi_segment_t* segment) {
   for (size_t i = 0; i < segment->capacity; i++) {   // empty pages go back to the segment first
     mi_page_t* page = &segment->pages[i];
     if (page->segment_in_use && page->used == 0) _mi_page_free(page, _mi_page_queue_of(mi_page_heap(page), page), false);

@@ -66,7 +66,7 @@ bool  _mi_segment_try_reclaim_abandoned(mi_heap_t* heap, bool try_all);
 bool  _mi_segment_reclaim_on_free(mi_segment_t* segment, mi_heap_t* heap);
 size_t _mi_segment_used_blocks(const mi_segment_t* segment);
 #define MI_ADOPT_RELEASE_MAX 8   // blocks left in a segment adopted on free that send it back (segment.c)
-void  _mi_segment_release_adopted(mi_segment_t* segment, mi_tld_t* tld);
+void  _mi_segment_release_adopted(mi_segment_t* segment);
 void  _mi_segment_cache_collect(bool force);
 void* _mi_segment_huge_page_grow(mi_heap_t* heap, mi_page_t* page, void* p, size_t newsize);
 void  _mi_segments_collect(mi_tld_t* tld, bool force);
